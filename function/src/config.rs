@@ -1,0 +1,214 @@
+//! Start-up configuration, read from the environment variables the manifest declares.
+
+use tickets_manifest::config::{ALLOWED_ORIGINS, LOG_LEVEL, TABLE_NAME};
+use tickets_manifest::cors::{ANY_ORIGIN, parse_origins};
+use tracing::Level;
+
+/// Which origins CORS allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowedOrigins {
+    /// Any origin (`*`); each is echoed back.
+    Any,
+    /// Exactly these origins (`https://app.example.com`).
+    List(Vec<String>),
+}
+
+/// Everything the function needs to start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// DynamoDB table name.
+    pub table_name: String,
+    /// CORS origins.
+    pub allowed_origins: AllowedOrigins,
+    /// Most verbose level logged.
+    pub log_level: Level,
+}
+
+/// A configuration value that is missing or unusable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A required variable is not set.
+    #[error("{var} is not set: {hint}")]
+    Missing {
+        /// Variable name.
+        var: &'static str,
+        /// How to fix it.
+        hint: &'static str,
+    },
+    /// A variable is set to something unusable.
+    #[error("{var}={value:?} is invalid: {reason}")]
+    Invalid {
+        /// Variable name.
+        var: &'static str,
+        /// The value found.
+        value: String,
+        /// What is wrong and what is accepted.
+        reason: String,
+    },
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`, which returns a variable's value if set.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let table_name =
+            lookup(TABLE_NAME)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or(ConfigError::Missing {
+                    var: TABLE_NAME,
+                    hint: "set it to the DynamoDB table's name (deployed stacks set it for you)",
+                })?;
+        let origins = lookup(ALLOWED_ORIGINS).ok_or(ConfigError::Missing {
+            var: ALLOWED_ORIGINS,
+            hint: "set it to a comma-separated list of origins such as https://app.example.com, or * for any",
+        })?;
+        let allowed_origins = parse_allowed_origins(&origins)?;
+        let log_level = match lookup(LOG_LEVEL) {
+            None => Level::INFO,
+            Some(value) => value.trim().parse().map_err(|_| ConfigError::Invalid {
+                var: LOG_LEVEL,
+                value,
+                reason: "use one of error, warn, info, debug, trace".into(),
+            })?,
+        };
+        Ok(Config {
+            table_name,
+            allowed_origins,
+            log_level,
+        })
+    }
+}
+
+fn parse_allowed_origins(value: &str) -> Result<AllowedOrigins, ConfigError> {
+    let invalid = |reason: String| ConfigError::Invalid {
+        var: ALLOWED_ORIGINS,
+        value: value.to_owned(),
+        reason,
+    };
+    let origins = parse_origins(value);
+    if origins.is_empty() {
+        return Err(invalid("list at least one origin, or * for any".into()));
+    }
+    if origins.iter().any(|o| o == ANY_ORIGIN) {
+        return if origins.len() == 1 {
+            Ok(AllowedOrigins::Any)
+        } else {
+            Err(invalid(
+                "* allows every origin and cannot be combined with a list".into(),
+            ))
+        };
+    }
+    for origin in &origins {
+        if !is_origin(origin) {
+            return Err(invalid(format!(
+                "{origin:?} is not an origin; write scheme://host[:port] with no path, e.g. https://app.example.com"
+            )));
+        }
+    }
+    Ok(AllowedOrigins::List(origins))
+}
+
+/// `scheme://host[:port]`, printable ASCII, nothing after the authority.
+fn is_origin(text: &str) -> bool {
+    let Some((scheme, authority)) = text.split_once("://") else {
+        return false;
+    };
+    matches!(scheme, "http" | "https")
+        && !authority.is_empty()
+        && authority
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn reads_a_complete_environment() {
+        let c = config(&[
+            ("TABLE_NAME", "tickets-dev"),
+            (
+                "ALLOWED_ORIGINS",
+                "https://a.example, http://localhost:5173",
+            ),
+            ("LOG_LEVEL", "debug"),
+        ])
+        .unwrap();
+        assert_eq!(c.table_name, "tickets-dev");
+        assert_eq!(
+            c.allowed_origins,
+            AllowedOrigins::List(vec![
+                "https://a.example".into(),
+                "http://localhost:5173".into()
+            ])
+        );
+        assert_eq!(c.log_level, Level::DEBUG);
+    }
+
+    #[test]
+    fn missing_table_name_says_how_to_fix_it() {
+        let err = config(&[("ALLOWED_ORIGINS", "*")]).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("TABLE_NAME is not set: set it to")
+        );
+    }
+
+    #[test]
+    fn wildcard_is_any_and_cannot_be_mixed() {
+        assert_eq!(
+            config(&[("TABLE_NAME", "t"), ("ALLOWED_ORIGINS", "*")])
+                .unwrap()
+                .allowed_origins,
+            AllowedOrigins::Any
+        );
+        assert!(
+            config(&[
+                ("TABLE_NAME", "t"),
+                ("ALLOWED_ORIGINS", "*,https://a.example")
+            ])
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn rejects_origins_with_paths_or_no_scheme() {
+        for bad in [
+            "https://a.example/",
+            "a.example",
+            "ftp://a.example",
+            "https://a.example/app",
+            "",
+        ] {
+            assert!(
+                config(&[("TABLE_NAME", "t"), ("ALLOWED_ORIGINS", bad)]).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_unknown_log_level() {
+        let err = config(&[
+            ("TABLE_NAME", "t"),
+            ("ALLOWED_ORIGINS", "*"),
+            ("LOG_LEVEL", "loud"),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("error, warn, info, debug, trace"));
+    }
+}
