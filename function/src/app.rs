@@ -11,7 +11,7 @@ use lambda_http::request::RequestContext;
 use std::sync::Arc;
 use tickets_manifest::routes::{TICKET, TICKETS};
 use tower::ServiceBuilder;
-use tower::util::MapRequestLayer;
+use tower::util::MapRequest;
 
 /// What every handler shares.
 #[derive(Debug)]
@@ -50,23 +50,13 @@ pub fn router(store: TicketStore, config: &Config) -> Router {
         .with_state(state)
 }
 
+/// The service handed to `lambda_http`, for request bodies of type `B`.
+pub type Service<B> = MapRequest<Router, fn(Request<B>) -> Request<B>>;
+
 /// The whole service handed to `lambda_http`: the router behind stage-prefix removal.
-pub fn service<B>(
-    store: TicketStore,
-    config: &Config,
-) -> impl tower::Service<
-    Request<B>,
-    Response = axum::response::Response,
-    Error = std::convert::Infallible,
-    Future = impl Send,
-> + Clone
-+ Send
-where
-    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
-    B::Error: Into<axum::BoxError>,
-{
+pub fn service<B>(store: TicketStore, config: &Config) -> Service<B> {
     ServiceBuilder::new()
-        .layer(MapRequestLayer::new(strip_stage::<B>))
+        .map_request(strip_stage::<B> as fn(Request<B>) -> Request<B>)
         .service(router(store, config))
 }
 

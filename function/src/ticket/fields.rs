@@ -81,7 +81,7 @@ impl<'de> Deserialize<'de> for TicketId {
 macro_rules! names {
     ($(#[$meta:meta])* $name:ident, $field:literal { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
         }
@@ -121,7 +121,8 @@ macro_rules! names {
 names!(
     /// Where a ticket is in its life.
     Status, "status" {
-        /// Just reported.
+        /// Just reported; the default.
+        #[default]
         New = "NEW",
         /// Acknowledged.
         Open = "OPEN",
@@ -140,6 +141,7 @@ names!(
         /// Whenever there is time.
         Low = "LOW",
         /// The default.
+        #[default]
         Medium = "MEDIUM",
         /// Soon.
         High = "HIGH",
@@ -147,18 +149,6 @@ names!(
         Urgent = "URGENT",
     }
 );
-
-impl Default for Status {
-    fn default() -> Self {
-        Status::New
-    }
-}
-
-impl Default for Priority {
-    fn default() -> Self {
-        Priority::Medium
-    }
-}
 
 /// Declares a text newtype whose constructor enforces a length range and a character rule.
 macro_rules! text {

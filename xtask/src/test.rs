@@ -1,0 +1,40 @@
+//! `cargo xtask test`: every test of the workspace, with the tools and servers they need.
+
+use crate::{moto::MotoServer, python, root};
+use anyhow::{Result, bail};
+use std::process::Command;
+use std::time::Instant;
+
+/// Arguments of `test`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Passed to `cargo test` after `--` (a test name filter, `--nocapture`, ...).
+    #[arg(last = true)]
+    pub cargo_test_args: Vec<String>,
+}
+
+/// Provides Python tools and a moto server, then runs `cargo test --workspace`.
+pub fn run(args: Args) -> Result<()> {
+    let started = Instant::now();
+    let root = root();
+    let tools = python::ensure(&root)?;
+    let moto = MotoServer::start(&tools.python)?;
+    eprintln!("xtask: moto server at {}", moto.endpoint);
+    let path = std::env::join_paths(std::iter::once(tools.bin_dir.clone()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))?;
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(&root)
+        .args(["test", "--workspace"])
+        .args(&args.cargo_test_args)
+        .env("PATH", path)
+        .env("MOTO_ENDPOINT", &moto.endpoint)
+        .env("TICKETS_PYTHON", &tools.python)
+        .status()?;
+    drop(moto);
+    if !status.success() {
+        bail!("tests failed after {:.0?}", started.elapsed());
+    }
+    eprintln!("xtask: all tests passed in {:.0?}", started.elapsed());
+    Ok(())
+}
