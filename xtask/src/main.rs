@@ -1,8 +1,10 @@
 //! `cargo xtask`: the project's automation, as plain Rust (one module per command).
 
+mod build;
 mod digest;
 mod moto;
 mod python;
+mod stack;
 mod synth;
 mod test;
 
@@ -19,6 +21,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Build the Lambda's bootstrap (release) and pack it into a deterministic zip.
+    Build(build::Args),
     /// Render the CloudFormation template of an environment.
     Synth(synth::Args),
     /// Run every test, providing the Python tools and the moto server they need.
@@ -36,6 +40,7 @@ pub fn root() -> std::path::PathBuf {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Build(args) => build::run(args),
         Command::Synth(args) => synth::run(args),
         Command::Test(args) => test::run(args),
     };
