@@ -76,15 +76,14 @@ pub struct Artifact {
 /// Builds, checks and packs; prints what it made.
 pub fn run(args: Args) -> Result<()> {
     let artifact = build(args.arch)?;
+    let root = root();
+    let relative = |p: &Path| p.strip_prefix(&root).unwrap_or(p).display().to_string();
     println!(
-        "{}  {} ({}, bootstrap {})\nsha256 {}",
-        artifact
-            .zip
-            .strip_prefix(root())
-            .unwrap_or(&artifact.zip)
-            .display(),
+        "{}  {} ({})\n{}  {}\nsha256 {}",
+        relative(&artifact.zip),
         human_bytes(artifact.zip_bytes),
         artifact.arch.lambda_name(),
+        relative(&artifact.binary),
         human_bytes(artifact.binary_bytes),
         artifact.sha256
     );
