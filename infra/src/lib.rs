@@ -1,1 +1,31 @@
-//! placeholder
+//! The ticket stack as typed Rust: a CloudFormation template model ([`cfn`]), the
+//! environments ([`environment`]) and the stack itself ([`stack`]).
+//!
+//! This crate only builds templates; it runs no processes and calls no AWS API
+//! (that is `xtask`'s job).
+
+#![warn(missing_docs)]
+
+pub mod cfn;
+pub mod environment;
+pub mod stack;
+
+pub use cfn::{Format, Template};
+pub use environment::{Environment, EnvironmentError};
+pub use stack::ticket_stack;
+
+use std::path::Path;
+
+/// Why a template could not be synthesized.
+#[derive(Debug, thiserror::Error)]
+pub enum SynthError {
+    /// The environment file is missing, invalid or unsafe.
+    #[error(transparent)]
+    Environment(#[from] EnvironmentError),
+}
+
+/// Loads `environments/<environment>.yaml` under `root` and builds its ticket stack.
+pub fn synth(root: &Path, environment: &str) -> Result<Template, SynthError> {
+    let environment = Environment::load(root, environment)?;
+    Ok(ticket_stack(&environment))
+}

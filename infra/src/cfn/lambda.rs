@@ -1,0 +1,127 @@
+//! `AWS::Lambda::Function` and `AWS::Lambda::Permission`.
+
+use super::expr::Expr;
+use super::resource::{Attribute, NoAttributes, ResourceInfo, ResourceType};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// `AWS::Lambda::Function`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Function {
+    /// Physical name; changing it replaces the function.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub function_name: Option<Expr>,
+    /// Shown in the console.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Runtime identifier (`provided.al2023`).
+    pub runtime: String,
+    /// Handler (`bootstrap` for custom runtimes).
+    pub handler: String,
+    /// Where the deployment package is.
+    pub code: Code,
+    /// The execution role's ARN.
+    pub role: Expr,
+    /// Instruction set.
+    pub architectures: Vec<Architecture>,
+    /// Memory in MB; CPU is allotted in proportion.
+    pub memory_size: u32,
+    /// Timeout in seconds.
+    pub timeout: u32,
+    /// Concurrency reserved for (and capping) this function.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reserved_concurrent_executions: Option<u32>,
+    /// Environment variables.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<Environment>,
+}
+
+impl ResourceType for Function {
+    const INFO: ResourceInfo = ResourceInfo {
+        type_name: "AWS::Lambda::Function",
+        stateful: false,
+        replaced_by: &["FunctionName", "PackageType", "TenancyConfig"],
+        not_updatable: &[],
+    };
+    type Attribute = FunctionAttribute;
+}
+
+/// Attributes of a function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FunctionAttribute {
+    /// The function's ARN.
+    Arn,
+}
+
+impl Attribute for FunctionAttribute {
+    fn name(self) -> &'static str {
+        match self {
+            FunctionAttribute::Arn => "Arn",
+        }
+    }
+}
+
+/// `Code` from S3.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Code {
+    /// Bucket (same region as the function).
+    pub s3_bucket: Expr,
+    /// Object key of the zip.
+    pub s3_key: Expr,
+}
+
+/// Instruction set of a function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Architecture {
+    /// Intel/AMD 64-bit.
+    #[serde(rename = "x86_64")]
+    X86_64,
+    /// Graviton.
+    #[serde(rename = "arm64")]
+    Arm64,
+}
+
+/// `Environment`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Environment {
+    /// Name → value, sorted by name.
+    pub variables: BTreeMap<String, Expr>,
+}
+
+/// `AWS::Lambda::Permission`: a statement of the function's resource-based policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Permission {
+    /// `lambda:InvokeFunction`.
+    pub action: String,
+    /// Name or ARN of the function.
+    pub function_name: Expr,
+    /// Who may invoke (a service principal).
+    pub principal: String,
+    /// The only source ARN (pattern) the principal may invoke from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_arn: Option<Expr>,
+}
+
+impl ResourceType for Permission {
+    const INFO: ResourceInfo = ResourceInfo {
+        type_name: "AWS::Lambda::Permission",
+        stateful: false,
+        replaced_by: &[
+            "Action",
+            "EventSourceToken",
+            "FunctionName",
+            "FunctionUrlAuthType",
+            "InvokedViaFunctionUrl",
+            "Principal",
+            "PrincipalOrgID",
+            "SourceAccount",
+            "SourceArn",
+        ],
+        not_updatable: &[],
+    };
+    type Attribute = NoAttributes;
+}

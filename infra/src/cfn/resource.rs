@@ -1,0 +1,284 @@
+//! Resource types, typed handles to declared resources, and what the deploy tool needs to
+//! know about each type.
+
+use super::expr::Expr;
+use super::{apigateway, cognito, dynamodb, iam, lambda, logs};
+use serde::Serialize;
+use std::fmt;
+use std::marker::PhantomData;
+
+/// A CloudFormation resource type: its properties struct plus static knowledge about it.
+pub trait ResourceType: Serialize + Into<Properties> {
+    /// The type's name, stateful-ness and replacement rules.
+    const INFO: ResourceInfo;
+    /// The attributes `Fn::GetAtt` can read from a resource of this type.
+    type Attribute: Attribute;
+}
+
+/// An attribute `Fn::GetAtt` can read.
+pub trait Attribute: Copy {
+    /// The attribute's name in the template (`Arn`).
+    fn name(self) -> &'static str;
+}
+
+/// The attribute set of a type `Fn::GetAtt` has nothing to read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoAttributes {}
+
+impl Attribute for NoAttributes {
+    fn name(self) -> &'static str {
+        match self {}
+    }
+}
+
+/// What the deploy tool needs to know about a resource type before it changes one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResourceInfo {
+    /// The CloudFormation type name (`AWS::DynamoDB::Table`).
+    pub type_name: &'static str,
+    /// Whether the resource holds data that is lost when it is replaced or deleted.
+    pub stateful: bool,
+    /// Top-level properties whose change makes CloudFormation replace the resource
+    /// ("Update requires: Replacement" in the template reference).
+    pub replaced_by: &'static [&'static str],
+    /// Top-level properties the service refuses to change at all: the update fails, and only
+    /// a new resource (a new logical id) can take the new value.
+    pub not_updatable: &'static [&'static str],
+}
+
+impl ResourceInfo {
+    /// Whether changing `property` replaces the resource.
+    pub fn replaces_on(&self, property: &str) -> bool {
+        self.replaced_by.contains(&property)
+    }
+}
+
+/// Looks up what is known about a resource type by its CloudFormation name.
+pub fn resource_info(type_name: &str) -> Option<ResourceInfo> {
+    RESOURCE_TYPES
+        .iter()
+        .find(|info| info.type_name == type_name)
+        .copied()
+}
+
+macro_rules! resource_types {
+    ($($(#[$doc:meta])* $variant:ident($ty:ty)),+ $(,)?) => {
+        /// The properties of a resource of any type this model knows.
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[serde(untagged)]
+        pub enum Properties {
+            $($(#[$doc])* $variant($ty),)+
+        }
+
+        $(impl From<$ty> for Properties {
+            fn from(properties: $ty) -> Self {
+                Properties::$variant(properties)
+            }
+        })+
+
+        impl Properties {
+            /// Static knowledge of this resource's type.
+            pub fn info(&self) -> ResourceInfo {
+                match self {
+                    $(Properties::$variant(_) => <$ty as ResourceType>::INFO,)+
+                }
+            }
+        }
+
+        /// Every resource type the model knows.
+        pub const RESOURCE_TYPES: &[ResourceInfo] = &[$(<$ty as ResourceType>::INFO,)+];
+    };
+}
+
+resource_types! {
+    /// `AWS::ApiGateway::Authorizer`
+    ApiGatewayAuthorizer(apigateway::Authorizer),
+    /// `AWS::ApiGateway::Deployment`
+    ApiGatewayDeployment(apigateway::Deployment),
+    /// `AWS::ApiGateway::GatewayResponse`
+    ApiGatewayGatewayResponse(apigateway::GatewayResponse),
+    /// `AWS::ApiGateway::Method`
+    ApiGatewayMethod(apigateway::Method),
+    /// `AWS::ApiGateway::Resource`
+    ApiGatewayResource(apigateway::Resource),
+    /// `AWS::ApiGateway::RestApi`
+    ApiGatewayRestApi(apigateway::RestApi),
+    /// `AWS::ApiGateway::Stage`
+    ApiGatewayStage(apigateway::Stage),
+    /// `AWS::Cognito::UserPool`
+    CognitoUserPool(cognito::UserPool),
+    /// `AWS::Cognito::UserPoolClient`
+    CognitoUserPoolClient(cognito::UserPoolClient),
+    /// `AWS::Cognito::UserPoolGroup`
+    CognitoUserPoolGroup(cognito::UserPoolGroup),
+    /// `AWS::DynamoDB::Table`
+    DynamoDbTable(dynamodb::Table),
+    /// `AWS::IAM::Role`
+    IamRole(iam::Role),
+    /// `AWS::Lambda::Function`
+    LambdaFunction(lambda::Function),
+    /// `AWS::Lambda::Permission`
+    LambdaPermission(lambda::Permission),
+    /// `AWS::Logs::LogGroup`
+    LogsLogGroup(logs::LogGroup),
+}
+
+/// Something with a logical id in a template: a resource or a parameter handle.
+pub trait LogicalId {
+    /// The logical id.
+    fn logical_id(&self) -> &str;
+}
+
+/// A typed handle to a resource declared in a [`Template`](super::Template): the only way to
+/// reference it, so references are checked by the compiler.
+pub struct Ref<T> {
+    id: String,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T: ResourceType> Ref<T> {
+    pub(crate) fn new(id: String) -> Self {
+        Ref {
+            id,
+            _type: PhantomData,
+        }
+    }
+
+    /// `Ref` of the resource (what it returns depends on the type: a name, an id, ...).
+    pub fn reference(&self) -> Expr {
+        Expr::reference(&self.id)
+    }
+
+    /// `Fn::GetAtt` of one of the type's attributes.
+    pub fn get_att(&self, attribute: T::Attribute) -> Expr {
+        Expr::get_att(&self.id, attribute.name())
+    }
+}
+
+impl<T> LogicalId for Ref<T> {
+    fn logical_id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl<T> Clone for Ref<T> {
+    fn clone(&self) -> Self {
+        Ref {
+            id: self.id.clone(),
+            _type: PhantomData,
+        }
+    }
+}
+
+impl<T> fmt::Debug for Ref<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Ref({})", self.id)
+    }
+}
+
+impl<T: ResourceType> From<&Ref<T>> for Expr {
+    fn from(handle: &Ref<T>) -> Self {
+        handle.reference()
+    }
+}
+
+/// What CloudFormation does with a resource's physical resource when it deletes or replaces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum RemovalPolicy {
+    /// Delete it (the default).
+    Delete,
+    /// Keep it, outside the stack.
+    Retain,
+    /// Keep it unless the stack is still being created.
+    RetainExceptOnCreate,
+}
+
+/// A resource about to be added to a template: logical id, properties and resource attributes.
+#[derive(Debug, Clone)]
+pub struct Resource<T> {
+    pub(crate) logical_id: String,
+    pub(crate) properties: T,
+    pub(crate) depends_on: Vec<String>,
+    pub(crate) deletion_policy: Option<RemovalPolicy>,
+    pub(crate) update_replace_policy: Option<RemovalPolicy>,
+}
+
+impl<T: ResourceType> Resource<T> {
+    /// A resource with this logical id (letters and digits only) and these properties.
+    pub fn new(logical_id: impl Into<String>, properties: T) -> Self {
+        Resource {
+            logical_id: logical_id.into(),
+            properties,
+            depends_on: Vec::new(),
+            deletion_policy: None,
+            update_replace_policy: None,
+        }
+    }
+
+    /// Creates this resource only after `other` (`DependsOn`), for ordering that no
+    /// reference implies.
+    pub fn depends_on(mut self, other: &impl LogicalId) -> Self {
+        self.depends_on.push(other.logical_id().to_owned());
+        self
+    }
+
+    /// `DeletionPolicy`.
+    pub fn deletion_policy(mut self, policy: RemovalPolicy) -> Self {
+        self.deletion_policy = Some(policy);
+        self
+    }
+
+    /// `UpdateReplacePolicy`.
+    pub fn update_replace_policy(mut self, policy: RemovalPolicy) -> Self {
+        self.update_replace_policy = Some(policy);
+        self
+    }
+
+    /// Sets both `DeletionPolicy` and `UpdateReplacePolicy`: one alone leaves the other path
+    /// deleting (or keeping) data.
+    pub fn removal_policy(self, policy: RemovalPolicy) -> Self {
+        self.deletion_policy(policy).update_replace_policy(policy)
+    }
+
+    /// Keeps the physical resource when the stack deletes or replaces it.
+    pub fn retain(self) -> Self {
+        self.removal_policy(RemovalPolicy::Retain)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knows_which_types_hold_data() {
+        let stateful: Vec<_> = RESOURCE_TYPES
+            .iter()
+            .filter(|info| info.stateful)
+            .map(|info| info.type_name)
+            .collect();
+        assert_eq!(
+            stateful,
+            vec!["AWS::Cognito::UserPool", "AWS::DynamoDB::Table"]
+        );
+    }
+
+    #[test]
+    fn looks_up_replacement_rules_by_type_name() {
+        let table = resource_info("AWS::DynamoDB::Table").unwrap();
+        assert!(table.stateful);
+        assert!(table.replaces_on("TableName"));
+        assert!(table.replaces_on("KeySchema"));
+        assert!(!table.replaces_on("BillingMode"));
+        assert!(resource_info("AWS::S3::Bucket").is_none());
+    }
+
+    #[test]
+    fn every_type_is_listed_once() {
+        let mut names: Vec<_> = RESOURCE_TYPES.iter().map(|i| i.type_name).collect();
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count);
+    }
+}

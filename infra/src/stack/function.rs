@@ -1,0 +1,136 @@
+//! The Lambda function, its log group and its least-privilege role.
+
+use super::physical_name;
+use crate::cfn::dynamodb::{Table, TableAttribute};
+use crate::cfn::iam::{InlinePolicy, PolicyDocument, Role, RoleAttribute, Statement};
+use crate::cfn::lambda::{Architecture, Code, Environment as Variables, Function};
+use crate::cfn::logs::LogGroup;
+use crate::cfn::{Expr, ParamRef, Pseudo, Ref, RemovalPolicy, Resource, Template};
+use crate::environment::{self, Environment};
+use std::collections::BTreeMap;
+use tickets_manifest::dynamodb::{Target, iam_actions};
+use tickets_manifest::{FUNCTION_NAME, config, table::TICKETS};
+
+/// Logical id of the function.
+pub const FUNCTION: &str = "Function";
+/// Logical id of the function's log group.
+pub const LOG_GROUP: &str = "FunctionLogGroup";
+/// Logical id of the function's execution role.
+pub const ROLE: &str = "FunctionRole";
+
+/// Declares the log group, role and function.
+pub fn function(
+    template: &mut Template,
+    environment: &Environment,
+    table: &Ref<Table>,
+    bucket: &ParamRef,
+    key: &ParamRef,
+) -> Ref<Function> {
+    // The name is computed rather than read from the function, so the log group can exist
+    // before the function does: otherwise Lambda creates it on first write, with no
+    // retention, and the stack could not own it.
+    let function_name = physical_name(FUNCTION_NAME);
+    // Logs go with the stack: they expire anyway, and a retained group would block
+    // re-creating a stack of the same name.
+    let log_group = template.add(
+        Resource::new(
+            LOG_GROUP,
+            LogGroup {
+                log_group_name: Some(crate::sub!("/aws/lambda/", &function_name)),
+                retention_in_days: environment.log_retention_days.map(|d| d.get()),
+            },
+        )
+        .removal_policy(RemovalPolicy::Delete),
+    );
+
+    let table_arn = table.get_att(TableAttribute::Arn);
+    let index_arns = TICKETS
+        .indexes
+        .iter()
+        .map(|index| crate::sub!(&table_arn, "/index/", index.name));
+    // Stream names are chosen by Lambda at run time, so the streams of the function's own
+    // log group are the narrowest resource that can be named: `:log-stream:*` is the only
+    // wildcard in the policy.
+    let own_log_streams = crate::sub!(
+        "arn:",
+        Pseudo::Partition,
+        ":logs:",
+        Pseudo::Region,
+        ":",
+        Pseudo::AccountId,
+        ":log-group:",
+        &log_group,
+        ":log-stream:*"
+    );
+    let permissions = PolicyDocument::new([
+        Statement::allow(
+            "TableItems",
+            iam_actions(Target::Table),
+            [table_arn.clone()],
+        ),
+        Statement::allow("IndexQueries", iam_actions(Target::Indexes), index_arns),
+        Statement::allow(
+            "OwnLogStreams",
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            [own_log_streams],
+        ),
+    ]);
+    let role = template.add(Resource::new(
+        ROLE,
+        Role {
+            role_name: None,
+            description: Some(format!(
+                "Runs the {FUNCTION_NAME} function ({}).",
+                environment.name
+            )),
+            assume_role_policy_document: PolicyDocument::new([Statement::service_may_assume_role(
+                "lambda.amazonaws.com",
+            )]),
+            policies: vec![InlinePolicy {
+                policy_name: FUNCTION_NAME.to_owned(),
+                policy_document: permissions,
+            }],
+        },
+    ));
+
+    let settings = &environment.lambda;
+    let mut variables = BTreeMap::from([
+        (config::TABLE_NAME.to_owned(), table.reference()),
+        (
+            config::ALLOWED_ORIGINS.to_owned(),
+            Expr::literal(environment.allowed_origins_value()),
+        ),
+        (
+            config::IGNORE_STAGE_IN_PATH.to_owned(),
+            Expr::literal("true"),
+        ),
+    ]);
+    if let Some(level) = environment.log_level {
+        variables.insert(config::LOG_LEVEL.to_owned(), Expr::literal(level.as_str()));
+    }
+    template.add(
+        Resource::new(
+            FUNCTION,
+            Function {
+                function_name: Some(function_name),
+                description: Some(format!("Ticket API ({}).", environment.name)),
+                runtime: "provided.al2023".to_owned(),
+                handler: "bootstrap".to_owned(),
+                code: Code {
+                    s3_bucket: bucket.into(),
+                    s3_key: key.into(),
+                },
+                role: role.get_att(RoleAttribute::Arn),
+                architectures: vec![match settings.architecture {
+                    environment::Architecture::X86_64 => Architecture::X86_64,
+                    environment::Architecture::Arm64 => Architecture::Arm64,
+                }],
+                memory_size: settings.memory_mb.get(),
+                timeout: settings.timeout_seconds.get(),
+                reserved_concurrent_executions: settings.reserved_concurrency.map(|c| c.get()),
+                environment: Some(Variables { variables }),
+            },
+        )
+        .depends_on(&log_group),
+    )
+}

@@ -1,0 +1,235 @@
+//! The environment loader accepts the repository's files and rejects unknown keys, wrong
+//! types and unsafe prod settings with messages naming the file, the key and the fix.
+
+use crate::common::{environments, root};
+use tickets_infra::environment::{Environment, EnvironmentError, Origin};
+
+/// A valid file, to break one line at a time.
+const VALID: &str = "\
+region: us-east-1
+allowed_origins:
+  - https://app.example.com
+log_level: info
+lambda:
+  architecture: arm64
+  memory_mb: 256
+  timeout_seconds: 10
+log_retention_days: 30
+api_throttling:
+  rate_limit: 10
+  burst_limit: 20
+data_protection:
+  point_in_time_recovery: true
+  deletion_protection: true
+  retain_on_delete: true
+";
+
+fn error(name: &str, yaml: &str) -> String {
+    let file = format!("environments/{name}.yaml");
+    match Environment::parse(name, &file, yaml) {
+        Ok(environment) => panic!("{file} was accepted: {environment:?}"),
+        Err(error) => error.to_string(),
+    }
+}
+
+fn assert_mentions(message: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(
+            message.contains(part),
+            "{message:?} does not mention {part:?}"
+        );
+    }
+}
+
+#[test]
+fn loads_every_environment_of_the_repository() {
+    for name in environments() {
+        let environment = Environment::load(&root(), &name).unwrap();
+        assert_eq!(environment.name, name);
+    }
+    let prod = Environment::load(&root(), "prod").unwrap();
+    assert!(prod.is_production() && !prod.allows_any_origin());
+    let dev = Environment::load(&root(), "dev").unwrap();
+    assert!(dev.allows_any_origin());
+}
+
+#[test]
+fn accepts_a_valid_file() {
+    let environment = Environment::parse("dev", "environments/dev.yaml", VALID).unwrap();
+    assert_eq!(environment.region.as_str(), "us-east-1");
+    assert_eq!(environment.lambda.memory_mb.get(), 256);
+    assert_eq!(
+        environment.allowed_origins,
+        vec![Origin::Exact("https://app.example.com".into())]
+    );
+}
+
+#[test]
+fn rejects_unknown_keys() {
+    let nested = error("dev", &VALID.replace("memory_mb", "memroy_mb"));
+    assert_mentions(
+        &nested,
+        &[
+            "environments/dev.yaml: ",
+            "lambda.memroy_mb: ",
+            "unknown key",
+            "remove it",
+            "memory_mb",
+        ],
+    );
+    let top = error("dev", &format!("{VALID}colour: blue\n"));
+    assert_mentions(
+        &top,
+        &["environments/dev.yaml: colour: unknown key: remove it"],
+    );
+}
+
+#[test]
+fn rejects_missing_keys() {
+    let message = error("dev", &VALID.replace("  burst_limit: 20\n", ""));
+    assert_mentions(
+        &message,
+        &["environments/dev.yaml: api_throttling.burst_limit: missing: add it"],
+    );
+}
+
+#[test]
+fn rejects_wrong_types() {
+    let memory = error("dev", &VALID.replace("memory_mb: 256", "memory_mb: lots"));
+    assert_mentions(
+        &memory,
+        &[
+            "environments/dev.yaml: lambda.memory_mb: invalid type",
+            "write a whole number",
+            "(line 7)",
+        ],
+    );
+    let flag = error(
+        "staging",
+        &VALID.replace("retain_on_delete: true", "retain_on_delete: maybe"),
+    );
+    assert_mentions(
+        &flag,
+        &[
+            "environments/staging.yaml: data_protection.retain_on_delete: ",
+            "write a boolean",
+        ],
+    );
+    let arch = error("dev", &VALID.replace("arm64", "x86"));
+    assert_mentions(
+        &arch,
+        &[
+            "lambda.architecture: unknown variant `x86`",
+            "`x86_64` or `arm64`",
+        ],
+    );
+}
+
+#[test]
+fn rejects_values_out_of_range() {
+    let cases = [
+        (
+            "memory_mb: 256",
+            "memory_mb: 64",
+            "lambda.memory_mb: 64 is outside Lambda's 128 to 10240 MB",
+        ),
+        (
+            "timeout_seconds: 10",
+            "timeout_seconds: 30",
+            "lambda.timeout_seconds: 30 is longer than API Gateway's 29 s",
+        ),
+        (
+            "log_retention_days: 30",
+            "log_retention_days: 31",
+            "log_retention_days: 31 is not a retention period",
+        ),
+        (
+            "rate_limit: 10",
+            "rate_limit: 0",
+            "api_throttling.rate_limit: 0 would refuse every request: set 1 or more",
+        ),
+        (
+            "region: us-east-1",
+            "region: Virginia",
+            "region: \"Virginia\" is not an AWS region code",
+        ),
+        (
+            "- https://app.example.com",
+            "- https://app.example.com/",
+            "allowed_origins[0]: \"https://app.example.com/\" is not an origin",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        assert_mentions(
+            &error("dev", &VALID.replace(from, to)),
+            &[&format!("environments/dev.yaml: {expected}")],
+        );
+    }
+}
+
+#[test]
+fn rejects_unsafe_prod_settings() {
+    let unsafe_prod = VALID
+        .replace("- https://app.example.com", "- http://app.example.com")
+        .replace(
+            "point_in_time_recovery: true",
+            "point_in_time_recovery: false",
+        )
+        .replace("retain_on_delete: true", "retain_on_delete: false")
+        .replace("log_retention_days: 30\n", "");
+    let message = error("prod", &unsafe_prod);
+    assert_mentions(
+        &message,
+        &[
+            "environments/prod.yaml: allowed_origins: http://app.example.com is not https",
+            "environments/prod.yaml: data_protection.point_in_time_recovery: must be true in prod: set it to true",
+            "environments/prod.yaml: data_protection.retain_on_delete: must be true in prod: set it to true",
+            "environments/prod.yaml: log_retention_days: must be set in prod: set it to one of",
+        ],
+    );
+    let any_origin = VALID.replace("- https://app.example.com", "- \"*\"");
+    assert_mentions(
+        &error("prod", &any_origin),
+        &[
+            "environments/prod.yaml: allowed_origins: `*` is not allowed in prod: list the exact https origins",
+        ],
+    );
+    // The same settings are fine outside prod.
+    Environment::parse("dev", "environments/dev.yaml", &unsafe_prod).unwrap();
+    Environment::parse("dev", "environments/dev.yaml", &any_origin).unwrap();
+}
+
+#[test]
+fn rejects_a_wildcard_origin_mixed_with_others() {
+    let mixed = VALID.replace(
+        "- https://app.example.com",
+        "- \"*\"\n  - http://localhost:3000",
+    );
+    assert_mentions(
+        &error("dev", &mixed),
+        &[
+            "environments/dev.yaml: allowed_origins: `*` already allows every origin and cannot be combined with others: keep only `*`",
+        ],
+    );
+}
+
+#[test]
+fn rejects_names_that_are_not_environment_names() {
+    let result = Environment::load(&root(), "../Cargo");
+    assert!(
+        matches!(result, Err(EnvironmentError::InvalidName { .. })),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn names_the_existing_environments_when_one_is_missing() {
+    let message = Environment::load(&root(), "qa").unwrap_err().to_string();
+    assert_mentions(
+        &message,
+        &[
+            "environments/qa.yaml: cannot read it",
+            "dev, local, prod, staging",
+        ],
+    );
+}

@@ -1,0 +1,226 @@
+//! The policy rules in `infra/guard/*.guard` hold for every environment, and each one
+//! catches the template that breaks it.
+
+use crate::common::{environments, json};
+use serde_json::{Value, json};
+use std::path::Path;
+
+/// One rules file.
+struct RulesFile {
+    name: String,
+    text: String,
+}
+
+fn rules_files() -> Vec<RulesFile> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("guard");
+    let mut files: Vec<RulesFile> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "guard"))
+        .map(|path| RulesFile {
+            name: path.file_name().unwrap().to_string_lossy().into_owned(),
+            text: std::fs::read_to_string(&path).unwrap(),
+        })
+        .collect();
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    assert!(!files.is_empty(), "no rules in {}", dir.display());
+    files
+}
+
+/// Rule names by outcome, from cfn-guard's report.
+#[derive(Debug, Default)]
+struct Outcome {
+    failed: Vec<String>,
+    passed: Vec<String>,
+    skipped: Vec<String>,
+}
+
+fn check(template: &Value) -> Outcome {
+    let data = serde_json::to_string(template).unwrap();
+    let mut outcome = Outcome::default();
+    for rules in rules_files() {
+        let report = cfn_guard::run_checks(
+            cfn_guard::ValidateInput {
+                content: &data,
+                file_name: "template.json",
+            },
+            cfn_guard::ValidateInput {
+                content: &rules.text,
+                file_name: &rules.name,
+            },
+            false,
+        )
+        .unwrap_or_else(|error| panic!("{}: {error}", rules.name));
+        let report: Value = serde_json::from_str(&report).unwrap();
+        let names = |key: &str| -> Vec<String> {
+            report[key]
+                .as_array()
+                .map(|rules| {
+                    rules
+                        .iter()
+                        .map(|r| {
+                            r.as_str().map(str::to_owned).unwrap_or_else(|| {
+                                r["Rule"]["name"].as_str().unwrap_or_default().to_owned()
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        outcome.failed.extend(names("not_compliant"));
+        outcome.passed.extend(names("compliant"));
+        outcome.skipped.extend(names("not_applicable"));
+    }
+    outcome
+}
+
+#[test]
+fn rules_hold_for_every_environment() {
+    for environment in environments() {
+        let outcome = check(&json(&environment));
+        assert!(outcome.failed.is_empty(), "{environment}: {outcome:?}");
+        if environment == "prod" {
+            assert!(
+                outcome.skipped.is_empty(),
+                "every rule applies to prod: {outcome:?}"
+            );
+        }
+    }
+}
+
+/// A prod template broken in one way, and the rule that must catch it.
+struct Breakage {
+    rule: &'static str,
+    what: &'static str,
+    apply: fn(&mut Value),
+}
+
+fn statement(template: &mut Value, index: usize) -> &mut Value {
+    &mut template["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        [index]
+}
+
+const ALLOW_ORIGIN: &str = "gatewayresponse.header.Access-Control-Allow-Origin";
+
+const BREAKAGES: &[Breakage] = &[
+    Breakage {
+        rule: "iam_no_wildcards",
+        what: "a service-wide action",
+        apply: |t| {
+            statement(t, 0)["Action"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!("dynamodb:*"))
+        },
+    },
+    Breakage {
+        rule: "iam_no_wildcards",
+        what: "every action, as a string",
+        apply: |t| statement(t, 0)["Action"] = json!("*"),
+    },
+    Breakage {
+        rule: "iam_no_wildcards",
+        what: "every resource",
+        apply: |t| statement(t, 1)["Resource"] = json!(["*"]),
+    },
+    Breakage {
+        rule: "iam_no_wildcards",
+        what: "every log group's streams",
+        apply: |t| {
+            statement(t, 2)["Resource"] = json!([{"Fn::Sub":
+                "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*:log-stream:*"}])
+        },
+    },
+    Breakage {
+        rule: "api_methods_require_cognito",
+        what: "a GET open to anyone",
+        apply: |t| {
+            let method = &mut t["Resources"]["ApiV1TicketsGet"]["Properties"];
+            method["AuthorizationType"] = json!("NONE");
+            method.as_object_mut().unwrap().remove("AuthorizerId");
+        },
+    },
+    Breakage {
+        rule: "api_methods_require_cognito",
+        what: "a DELETE with IAM instead of Cognito",
+        apply: |t| {
+            t["Resources"]["ApiV1TicketsByIdDelete"]["Properties"]["AuthorizationType"] =
+                json!("AWS_IAM")
+        },
+    },
+    Breakage {
+        rule: "cors_no_wildcard_origin_in_prod",
+        what: "the function allowing any origin",
+        apply: |t| {
+            t["Resources"]["Function"]["Properties"]["Environment"]["Variables"]["ALLOWED_ORIGINS"] =
+                json!("https://app.example.com,*")
+        },
+    },
+    Breakage {
+        rule: "cors_no_wildcard_origin_in_prod",
+        what: "gateway errors allowing any origin",
+        apply: |t| {
+            t["Resources"]["GatewayResponseDefault4xx"]["Properties"]["ResponseParameters"]
+                [ALLOW_ORIGIN] = json!("'*'")
+        },
+    },
+    Breakage {
+        rule: "cors_no_wildcard_origin_in_prod",
+        what: "gateway errors echoing the caller's origin",
+        apply: |t| {
+            t["Resources"]["GatewayResponseDefault5xx"]["Properties"]["ResponseParameters"]
+                [ALLOW_ORIGIN] = json!("method.request.header.Origin")
+        },
+    },
+    Breakage {
+        rule: "table_protected_in_prod",
+        what: "a table deleted with the stack",
+        apply: |t| t["Resources"]["TicketsTable"]["DeletionPolicy"] = json!("Delete"),
+    },
+    Breakage {
+        rule: "table_protected_in_prod",
+        what: "a table deleted on replacement",
+        apply: |t| {
+            t["Resources"]["TicketsTable"]
+                .as_object_mut()
+                .unwrap()
+                .remove("UpdateReplacePolicy");
+        },
+    },
+    Breakage {
+        rule: "table_protected_in_prod",
+        what: "a table without point-in-time recovery",
+        apply: |t| {
+            t["Resources"]["TicketsTable"]["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] =
+                json!(false)
+        },
+    },
+];
+
+#[test]
+fn each_rule_catches_the_template_that_breaks_it() {
+    let prod = json("prod");
+    for breakage in BREAKAGES {
+        let mut broken = prod.clone();
+        (breakage.apply)(&mut broken);
+        assert_ne!(broken, prod, "{} changed nothing", breakage.what);
+        let outcome = check(&broken);
+        assert_eq!(
+            outcome.failed,
+            vec![breakage.rule.to_owned()],
+            "{}: expected only {} to fail: {outcome:?}",
+            breakage.what,
+            breakage.rule
+        );
+    }
+}
+
+#[test]
+fn every_rule_has_a_template_that_breaks_it() {
+    for rule in check(&json("prod")).passed {
+        assert!(
+            BREAKAGES.iter().any(|b| b.rule == rule),
+            "no broken template shows that {rule} can fail"
+        );
+    }
+}

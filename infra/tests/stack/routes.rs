@@ -1,0 +1,70 @@
+//! The API in the template serves exactly the manifest's routes.
+
+use crate::common::{environments, json};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use tickets_manifest::routes::operations;
+
+/// `(method, full path)` of every method, with paths rebuilt from the resource tree.
+fn template_operations(template: &Value) -> Vec<(String, String)> {
+    let tree: BTreeMap<&str, &Value> = of_type(template, "AWS::ApiGateway::Resource").collect();
+    let mut found: Vec<(String, String)> = of_type(template, "AWS::ApiGateway::Method")
+        .map(|(_, method)| {
+            let resource = method["ResourceId"]["Ref"].as_str().unwrap();
+            (
+                method["HttpMethod"].as_str().unwrap().to_owned(),
+                path_of(&tree, resource),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// `/v1/tickets/{id}` for the resource `id`, walking up its parents.
+fn path_of<'a>(tree: &BTreeMap<&'a str, &'a Value>, mut id: &'a str) -> String {
+    let mut segments = Vec::new();
+    loop {
+        let properties = tree[id];
+        segments.push(properties["PathPart"].as_str().unwrap().to_owned());
+        match properties["ParentId"]["Ref"].as_str() {
+            Some(parent) => id = parent,
+            None => {
+                assert_eq!(
+                    properties["ParentId"],
+                    serde_json::json!({"Fn::GetAtt": ["RestApi", "RootResourceId"]}),
+                    "{id} hangs from neither a resource nor the API's root"
+                );
+                break;
+            }
+        }
+    }
+    segments.reverse();
+    format!("/{}", segments.join("/"))
+}
+
+/// `(logical id, properties)` of the template's resources of type `kind`.
+fn of_type<'a>(template: &'a Value, kind: &'a str) -> impl Iterator<Item = (&'a str, &'a Value)> {
+    template["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(move |(_, resource)| resource["Type"] == kind)
+        .map(|(id, resource)| (id.as_str(), &resource["Properties"]))
+}
+
+#[test]
+fn template_routes_equal_the_manifest_operations() {
+    let mut expected: Vec<(String, String)> = operations()
+        .into_iter()
+        .map(|(method, path)| (method.as_str().to_owned(), path.to_owned()))
+        .collect();
+    expected.sort();
+    for environment in environments() {
+        assert_eq!(
+            template_operations(&json(&environment)),
+            expected,
+            "routes of {environment}"
+        );
+    }
+}
