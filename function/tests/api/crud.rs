@@ -70,12 +70,13 @@ async fn rejects_invalid_fields_with_one_error_each() {
         ))
         .await
         .problem(400);
-    let fields: Vec<&str> = problem["errors"]
+    let mut fields: Vec<&str> = problem["errors"]
         .as_array()
         .unwrap()
         .iter()
         .map(|e| e["field"].as_str().unwrap())
         .collect();
+    fields.sort_unstable();
     assert_eq!(
         fields,
         vec![

@@ -1,4 +1,6 @@
-//! The API in the template serves exactly the manifest's routes.
+//! The API in the template serves exactly the manifest's routes, which are the operations
+//! of the contract (`openapi/api.yaml`); the function's own test shows that its router serves
+//! the manifest's routes, so spec, template and function agree.
 
 use crate::common::{environments, json};
 use serde_json::Value;
@@ -67,4 +69,34 @@ fn template_routes_equal_the_manifest_operations() {
             "routes of {environment}"
         );
     }
+}
+
+/// `(method, path)` of every operation in `openapi/api.yaml`.
+fn spec_operations() -> Vec<(String, String)> {
+    let path = crate::common::root().join("openapi/api.yaml");
+    let spec: Value = serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut found: Vec<(String, String)> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| {
+                    [
+                        "get", "put", "post", "delete", "options", "head", "patch", "trace",
+                    ]
+                    .contains(&k.as_str())
+                })
+                .map(move |method| (method.to_ascii_uppercase(), path.clone()))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn the_contracts_operations_equal_the_templates_methods() {
+    assert_eq!(spec_operations(), template_operations(&json("dev")));
 }
