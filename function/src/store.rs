@@ -38,23 +38,30 @@ pub const CALL_TIMEOUT: Duration = Duration::from_millis(2500);
 /// Attempts per call, the first included.
 pub const MAX_ATTEMPTS: u32 = 3;
 
+/// The timeouts above, for an SDK configuration.
+pub fn timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(CALL_TIMEOUT)
+        .build()
+}
+
+/// Standard retries with short backoffs: a throttled or unreachable DynamoDB gets
+/// [`MAX_ATTEMPTS`] tries inside [`CALL_TIMEOUT`], not the SDK's default second-long waits.
+pub fn retries() -> aws_config::retry::RetryConfig {
+    aws_config::retry::RetryConfig::standard()
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_initial_backoff(Duration::from_millis(50))
+        .with_max_backoff(Duration::from_millis(400))
+}
+
 /// A DynamoDB client from the standard AWS configuration (region, credentials,
-/// `AWS_ENDPOINT_URL`), with the timeouts and retries above.
+/// `AWS_ENDPOINT_URL`), with [`timeouts`] and [`retries`].
 pub async fn connect() -> Client {
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .connect_timeout(CONNECT_TIMEOUT)
-                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-                .operation_timeout(CALL_TIMEOUT)
-                .build(),
-        )
-        .retry_config(
-            aws_config::retry::RetryConfig::standard()
-                .with_max_attempts(MAX_ATTEMPTS)
-                .with_initial_backoff(Duration::from_millis(50))
-                .with_max_backoff(Duration::from_millis(400)),
-        )
+        .timeout_config(timeouts())
+        .retry_config(retries())
         .load()
         .await;
     Client::new(&sdk)

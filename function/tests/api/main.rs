@@ -5,6 +5,7 @@
 mod access;
 mod concurrency;
 mod crud;
+mod faults;
 mod listing;
 mod operations;
 mod preconditions;

@@ -59,10 +59,13 @@ impl Intercept for Recorder {
     }
 }
 
-/// A DynamoDB client for `endpoint` with dummy credentials and no environment lookups.
+/// A DynamoDB client for `endpoint` with dummy credentials and no environment lookups, and
+/// the function's own timeouts and retries.
 pub fn client(endpoint: &str, recorder: Option<Recorder>) -> Client {
     let mut config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .timeout_config(manage_tickets::store::timeouts())
+        .retry_config(manage_tickets::store::retries())
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "tests"));
