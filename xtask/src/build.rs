@@ -239,10 +239,12 @@ pub fn write_zip(path: &Path, binary: &[u8]) -> Result<()> {
     zip.start_file("bootstrap", options)?;
     zip.write_all(binary)?;
     zip.finish()?;
-    // Write beside and rename, so that a reader never sees half a zip.
-    let partial = path.with_extension("zip.partial");
-    std::fs::write(&partial, buffer.into_inner())?;
-    std::fs::rename(&partial, path)?;
+    // Write beside and rename, so that a reader (or a concurrent build) never sees half a zip.
+    let partial = path.with_extension(format!("zip.{}.partial", std::process::id()));
+    std::fs::write(&partial, buffer.into_inner())
+        .with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, path)
+        .with_context(|| format!("renaming {} to {}", partial.display(), path.display()))?;
     Ok(())
 }
 

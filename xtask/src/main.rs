@@ -1,12 +1,23 @@
 //! `cargo xtask`: the project's automation, as plain Rust (one module per command).
 
+mod artifact;
+mod aws;
 mod build;
+mod cloudformation;
+mod deploy;
+mod destroy;
+mod diff;
 mod digest;
+mod events;
 mod moto;
+mod outcome;
+mod outputs;
+mod promote;
 mod python;
 mod stack;
 mod synth;
 mod test;
+mod watch;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -25,6 +36,18 @@ enum Command {
     Build(build::Args),
     /// Render the CloudFormation template of an environment.
     Synth(synth::Args),
+    /// Build, upload and roll out a stack (diff first; refuses to lose data).
+    Deploy(deploy::Args),
+    /// Show what `deploy` would change.
+    Diff(diff::Args),
+    /// Print (and record) a stack's outputs.
+    Outputs(outputs::Args),
+    /// Follow a stack's rollout until it settles.
+    Watch(watch::Args),
+    /// Deploy to one environment exactly the artifact another one runs.
+    Promote(promote::Args),
+    /// Delete a stack.
+    Destroy(destroy::Args),
     /// Run every test, providing the Python tools and the moto server they need.
     Test(test::Args),
 }
@@ -42,13 +65,19 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Build(args) => build::run(args),
         Command::Synth(args) => synth::run(args),
+        Command::Deploy(args) => deploy::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Outputs(args) => outputs::run(args),
+        Command::Watch(args) => watch::run(args),
+        Command::Promote(args) => promote::run(args),
+        Command::Destroy(args) => destroy::run(args),
         Command::Test(args) => test::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::FAILURE
+            ExitCode::from(outcome::exit_code(&err))
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `cargo xtask test`: every test of the workspace, with the tools and servers they need.
 
+use crate::build::{self, Arch};
 use crate::{moto::MotoServer, python, root};
 use anyhow::{Result, bail};
 use std::process::Command;
@@ -13,11 +14,14 @@ pub struct Args {
     pub cargo_test_args: Vec<String>,
 }
 
-/// Provides Python tools and a moto server, then runs `cargo test --workspace`.
+/// Provides Python tools, the release bootstrap and a moto server, then runs
+/// `cargo test --workspace`.
 pub fn run(args: Args) -> Result<()> {
     let started = Instant::now();
     let root = root();
     let tools = python::ensure(&root)?;
+    // The deployment and local-API tests run the release bootstrap; build it once, up front.
+    build::build(Arch::X86_64)?;
     let moto = MotoServer::start(&tools.python)?;
     eprintln!("xtask: moto server at {}", moto.endpoint);
     let path = std::env::join_paths(std::iter::once(tools.bin_dir.clone()).chain(

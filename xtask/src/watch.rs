@@ -1,0 +1,27 @@
+//! `cargo xtask watch`: follow a stack's rollout (after Ctrl-C, or one started elsewhere).
+
+use crate::cloudformation::Cfn;
+use crate::deploy::{Context, Target};
+use crate::events::Watch;
+use anyhow::Result;
+
+/// Arguments of `watch`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    target: Target,
+}
+
+/// Prints the stack's events until it settles, then its status.
+pub fn run(args: Args) -> Result<()> {
+    tokio::runtime::Runtime::new()?.block_on(async {
+        let ctx = Context::open(&args.target).await?;
+        let cfn = Cfn::new(&ctx.config);
+        let mut watch = Watch::start(&cfn, ctx.stack.as_str()).await?;
+        match watch.until_settled(&ctx.watch_hint()).await? {
+            Some(state) => println!("{} {}", ctx.stack, state.status),
+            None => println!("{} does not exist", ctx.stack),
+        }
+        Ok(())
+    })
+}
