@@ -64,6 +64,7 @@ impl Intercept for Recorder {
 pub fn client(endpoint: &str, recorder: Option<Recorder>) -> Client {
     let mut config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(manage_tickets::store::http_client())
         .timeout_config(manage_tickets::store::timeouts())
         .retry_config(manage_tickets::store::retries())
         .endpoint_url(endpoint)
