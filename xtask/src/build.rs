@@ -93,9 +93,40 @@ pub fn run(args: Args) -> Result<()> {
 /// Builds `bootstrap` in release mode for `arch`, refuses a binary Lambda cannot run, and
 /// writes `target/lambda/manage-tickets/bootstrap.zip`.
 pub fn build(arch: Arch) -> Result<Artifact> {
+    let started = Instant::now();
+    let binary = compile(arch)?;
+    let bytes = std::fs::read(&binary).with_context(|| format!("reading {}", binary.display()))?;
+    let zip = root()
+        .join("target/lambda")
+        .join(FUNCTION_NAME)
+        .join("bootstrap.zip");
+    // Deflating the binary takes over a second; skip it when the zip already holds it.
+    let stamp = zip.with_extension("zip.bootstrap-sha256");
+    let binary_sha256 = sha256_hex(&bytes);
+    if !zip.exists()
+        || std::fs::read_to_string(&stamp).ok().as_deref() != Some(binary_sha256.as_str())
+    {
+        write_zip(&zip, &bytes)?;
+        std::fs::write(&stamp, &binary_sha256)
+            .with_context(|| format!("writing {}", stamp.display()))?;
+    }
+    let packed = std::fs::read(&zip)?;
+    eprintln!("xtask: built and packed in {:.1?}", started.elapsed());
+    Ok(Artifact {
+        sha256: sha256_hex(&packed),
+        zip_bytes: packed.len() as u64,
+        binary_bytes: bytes.len() as u64,
+        zip,
+        binary,
+        arch,
+    })
+}
+
+/// Builds the release `bootstrap` for `arch` (a no-op when nothing changed) and checks it;
+/// returns its path.
+pub fn compile(arch: Arch) -> Result<PathBuf> {
     let root = root();
     check_toolchain(arch)?;
-    let started = Instant::now();
     eprintln!(
         "xtask: building bootstrap ({}, release)",
         arch.lambda_name()
@@ -104,6 +135,7 @@ pub fn build(arch: Arch) -> Result<Artifact> {
         .current_dir(&root)
         .args([
             "build",
+            "--quiet",
             "--release",
             "--package",
             "manage-tickets",
@@ -123,21 +155,7 @@ pub fn build(arch: Arch) -> Result<Artifact> {
         .join("release/bootstrap");
     let bytes = std::fs::read(&binary).with_context(|| format!("reading {}", binary.display()))?;
     check_binary(&bytes, arch)?;
-    let zip = root
-        .join("target/lambda")
-        .join(FUNCTION_NAME)
-        .join("bootstrap.zip");
-    write_zip(&zip, &bytes)?;
-    let packed = std::fs::read(&zip)?;
-    eprintln!("xtask: built and packed in {:.1?}", started.elapsed());
-    Ok(Artifact {
-        sha256: sha256_hex(&packed),
-        zip_bytes: packed.len() as u64,
-        binary_bytes: bytes.len() as u64,
-        zip,
-        binary,
-        arch,
-    })
+    Ok(binary)
 }
 
 /// Fails early, with the fix, when the target or its linker is missing.

@@ -1,5 +1,4 @@
 //! Stack names and the outputs a deployment leaves behind.
-#![allow(dead_code)] // the outputs file is written by `deploy` and read by `token`/`smoke` (next commits)
 
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
