@@ -4,19 +4,29 @@ mod artifact;
 mod aws;
 mod build;
 mod cloudformation;
+mod cognito;
 mod deploy;
 mod destroy;
 mod diff;
 mod digest;
 mod events;
+mod gateway;
+mod http_client;
+mod local;
+mod local_auth;
+mod local_dynamo;
 mod moto;
 mod outcome;
 mod outputs;
 mod promote;
 mod python;
+mod runtime_api;
+mod smoke;
 mod stack;
 mod synth;
+mod template;
 mod test;
+mod token;
 mod watch;
 
 use clap::{Parser, Subcommand};
@@ -48,6 +58,12 @@ enum Command {
     Promote(promote::Args),
     /// Delete a stack.
     Destroy(destroy::Args),
+    /// Run the whole API on http://127.0.0.1:3000: no Docker, data kept in target/local.
+    Local(local::Args),
+    /// Print an ID token for a user (local issuer, or the stack's user pool).
+    Token(token::Args),
+    /// Run a full scenario against a local or deployed API; fails if any step does not match.
+    Smoke(smoke::Args),
     /// Run every test, providing the Python tools and the moto server they need.
     Test(test::Args),
 }
@@ -71,6 +87,9 @@ fn main() -> ExitCode {
         Command::Watch(args) => watch::run(args),
         Command::Promote(args) => promote::run(args),
         Command::Destroy(args) => destroy::run(args),
+        Command::Local(args) => local::run(args),
+        Command::Token(args) => token::run(args),
+        Command::Smoke(args) => smoke::run(args),
         Command::Test(args) => test::run(args),
     };
     match result {

@@ -1,0 +1,371 @@
+//! `cargo xtask local`: the whole API on `http://127.0.0.1:3000`, from the `local`
+//! environment's template, with no Docker: the release `bootstrap` under a Runtime API
+//! emulator, an embedded DynamoDB engine with its data under `target/local/`, local Cognito
+//! tokens, and an API Gateway emulation that serves only what the template declares.
+
+use crate::build::{self, Arch};
+use crate::gateway::{self, Api, Backend};
+use crate::local_auth::{self, SigningKey, TokenRequest, UserPool};
+use crate::local_dynamo::{LocalDynamo, LocalTable};
+use crate::root;
+use crate::runtime_api::{FunctionConfig, InvokeError, Logs, Pool};
+use crate::template::{self, Template};
+use anyhow::{Context, Result};
+use bytes::Bytes;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// The environment `local` mirrors.
+pub const ENV: &str = "local";
+
+/// The most instances of the function running at once unless the template reserves fewer.
+pub const MAX_INSTANCES: usize = 8;
+
+const DATABASE_FILE: &str = "dynamo.db";
+
+/// Arguments of `local`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Port to serve on, on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 3000)]
+    pub port: u16,
+    /// Start with an empty table (deletes the local data).
+    #[arg(long)]
+    pub fresh: bool,
+    /// Where the function's own logs go.
+    #[arg(long, value_enum, default_value = "dimmed")]
+    pub function_logs: FunctionLogs,
+    /// Where data and keys live [default: target/local].
+    #[arg(long, hide = true)]
+    pub state_dir: Option<PathBuf>,
+}
+
+/// Where the function's stdout and stderr go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FunctionLogs {
+    /// On stderr, each line dimmed behind a `λ` so requests stand out.
+    Dimmed,
+    /// On stdout and stderr, untouched (to pipe the JSON lines into a tool).
+    Raw,
+    /// Nowhere.
+    Off,
+}
+
+impl FunctionLogs {
+    fn sink(self) -> Logs {
+        match self {
+            FunctionLogs::Dimmed => Logs::Stderr {
+                prefix: "  λ ".into(),
+                dim: true,
+            },
+            FunctionLogs::Raw => Logs::Inherit,
+            FunctionLogs::Off => Logs::Discard,
+        }
+    }
+}
+
+/// The state folder: `--state-dir`, or `target/local`.
+pub fn state_dir(explicit: Option<&Path>) -> PathBuf {
+    explicit
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| root().join("target/local"))
+}
+
+/// Starts everything, serves until Ctrl-C (or SIGTERM), then stops cleanly.
+pub fn run(args: Args) -> Result<()> {
+    let started = Instant::now();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(args, started))
+}
+
+async fn serve(args: Args, started: Instant) -> Result<()> {
+    let state = state_dir(args.state_dir.as_deref());
+    // Cargo checks (or rebuilds) bootstrap while the rest starts up.
+    let build = std::thread::spawn(build_bootstrap);
+    let template = template::synthesize(ENV)?;
+
+    let database = state.join(DATABASE_FILE);
+    if args.fresh {
+        remove_database(&database)?;
+    }
+    let (dynamo, tables) = LocalDynamo::start(&database, &template).await?;
+    for table in &tables {
+        if let Some(drift) = &table.drift {
+            eprintln!(
+                "warning: the local table {} was created from an older template: {drift}; run with --fresh to recreate it",
+                table.name
+            );
+        }
+    }
+
+    let key = SigningKey::load_or_create(&state)?;
+    let bootstrap = build
+        .join()
+        .map_err(|_| anyhow::anyhow!("building bootstrap panicked"))??;
+    let pool = UserPool::of_template(&template)?;
+    let api = Arc::new(Api::from_template(&template, key.jwks())?);
+    let mut pools = HashMap::new();
+    for function in &api.functions {
+        let (config, max) = function_config(
+            &template,
+            function,
+            &bootstrap,
+            &dynamo.endpoint,
+            args.function_logs.sink(),
+        )?;
+        pools.insert(function.clone(), Arc::new(Pool::new(config, max)));
+    }
+    let functions = Arc::new(Functions(pools));
+    // One warm instance per function, so that the first request does not pay a cold start.
+    let mut instances = Vec::new();
+    for pool in functions.0.values() {
+        let (init, pid) = pool.warm().await.context("starting the function")?;
+        instances.push(format!(
+            "{} (pid {}, init {:.1} ms)",
+            pool.config().name,
+            pid.map_or("?".into(), |p| p.to_string()),
+            init.as_secs_f64() * 1000.0
+        ));
+    }
+
+    let listener = TcpListener::bind(("127.0.0.1", args.port)).await.with_context(|| {
+        format!("port {} is taken: stop what uses it, or pick another with --port (0 for any free one)", args.port)
+    })?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let token = key.issue(
+        &pool,
+        &TokenRequest {
+            user: "alice".into(),
+            groups: Vec::new(),
+            expires_in: local_auth::DEFAULT_VALIDITY_SECS,
+            audience: None,
+        },
+    )?;
+    // The banner comes first on stdout (scripts read the URL from its first line); requests
+    // that arrive meanwhile wait in the listener's backlog.
+    print_banner(
+        &url,
+        &api,
+        &template,
+        &tables,
+        &instances,
+        &state,
+        &token,
+        started.elapsed(),
+    );
+    let (stop, stopped) = watch::channel(false);
+    let server = tokio::spawn(gateway::serve(
+        api.clone(),
+        functions.clone(),
+        listener,
+        stopped,
+        true,
+        Duration::from_secs(5),
+    ));
+
+    wait_for_signal().await;
+    println!("stopping");
+    let _ = stop.send(true);
+    let _ = server.await;
+    for pool in functions.0.values() {
+        pool.shutdown().await;
+        println!(
+            "{}: {} instance(s) started in all",
+            pool.config().name,
+            pool.cold_starts()
+        );
+    }
+    dynamo.stop().await?;
+    println!(
+        "stopped; data kept in {}",
+        state.join(DATABASE_FILE).display()
+    );
+    Ok(())
+}
+
+/// The functions of the template, each behind its pool of instances.
+struct Functions(HashMap<String, Arc<Pool>>);
+
+impl Backend for Functions {
+    fn invoke(
+        &self,
+        logical_id: &str,
+        event: Bytes,
+    ) -> Pin<Box<dyn Future<Output = Result<Bytes, InvokeError>> + Send + '_>> {
+        let pool = self.0.get(logical_id).cloned();
+        let logical_id = logical_id.to_owned();
+        Box::pin(async move {
+            let Some(pool) = pool else {
+                return Err(InvokeError::Crashed(format!(
+                    "function {logical_id} is not running"
+                )));
+            };
+            // Like Lambda, an invocation runs to its end even if the client goes away: in its
+            // own task, so that dropping the request does not kill the instance serving it.
+            tokio::spawn(async move { pool.invoke(event).await })
+                .await
+                .unwrap_or_else(|e| {
+                    Err(InvokeError::Crashed(format!(
+                        "the invocation task failed: {e}"
+                    )))
+                })
+        })
+    }
+}
+
+/// How the template runs function `logical_id`, pointed at the local DynamoDB engine.
+fn function_config(
+    template: &Template,
+    logical_id: &str,
+    binary: &Path,
+    endpoint: &str,
+    logs: Logs,
+) -> Result<(FunctionConfig, usize)> {
+    let properties = template.properties(logical_id)?;
+    let number = |name: &str, default: u64| -> Result<u64> {
+        match properties.get(name) {
+            None => Ok(default),
+            Some(value) => template
+                .resolve_string(value)?
+                .parse()
+                .with_context(|| format!("{logical_id}.{name}")),
+        }
+    };
+    let mut env = BTreeMap::new();
+    if let Some(variables) = template
+        .resolve(&properties["Environment"]["Variables"])?
+        .as_object()
+    {
+        for (name, value) in variables {
+            let text = match value {
+                serde_json::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            env.insert(name.clone(), text);
+        }
+    }
+    env.insert("AWS_ENDPOINT_URL".into(), endpoint.to_owned());
+    let reserved = number("ReservedConcurrentExecutions", MAX_INSTANCES as u64)? as usize;
+    let config = FunctionConfig {
+        binary: binary.to_path_buf(),
+        name: template.reference(logical_id)?,
+        memory_mb: number("MemorySize", 128)? as u32,
+        timeout: Duration::from_secs(number("Timeout", 3)?),
+        region: template.region.clone(),
+        account: template.account.clone(),
+        env,
+        logs,
+    };
+    Ok((config, reserved.clamp(1, MAX_INSTANCES)))
+}
+
+/// The release `bootstrap` for this machine, built if anything changed (no zip: `local`
+/// does not need one).
+pub fn build_bootstrap() -> Result<PathBuf> {
+    build::compile(if cfg!(target_arch = "aarch64") {
+        Arch::Arm64
+    } else {
+        Arch::X86_64
+    })
+}
+
+/// Deletes the database and SQLite's companion files.
+fn remove_database(path: &Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err).with_context(|| format!("deleting {}", file.display())),
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn print_banner(
+    url: &str,
+    api: &Api,
+    template: &Template,
+    tables: &[LocalTable],
+    instances: &[String],
+    state: &Path,
+    token: &str,
+    elapsed: Duration,
+) {
+    let shown = |path: &Path| {
+        path.strip_prefix(root())
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    };
+    // The first line is for machines too: tests and scripts read the URL from it.
+    println!("Local API: {url}");
+    println!(
+        "  {} (stage {}, stack {}): {} operations from the template, ready in {} ms",
+        api.name,
+        api.stage,
+        template.stack_name,
+        api.operations().len(),
+        elapsed.as_millis()
+    );
+    for instance in instances {
+        println!("  Function {instance}: the release bootstrap under the Runtime API emulator");
+    }
+    for table in tables {
+        println!(
+            "  DynamoDB table {} ({}) in {}",
+            table.name,
+            if table.created { "new" } else { "kept" },
+            shown(&state.join(DATABASE_FILE))
+        );
+    }
+    println!(
+        "  Tokens: cargo xtask token --env local --user alice [--admin]   (1 h; JWKS in {})",
+        shown(&SigningKey::jwks_path(state))
+    );
+    println!("  Create a ticket (token for alice inline):");
+    println!(
+        "    curl -sS -X POST {url}{} -H \"Authorization: {token}\" -H 'Content-Type: application/json' -d '{{\"title\":\"My first ticket\"}}'",
+        tickets_manifest::routes::TICKETS.path
+    );
+    println!(
+        "  Check it all: cargo xtask smoke --env local{}",
+        if url.ends_with(":3000") {
+            String::new()
+        } else {
+            format!(" --url {url}")
+        }
+    );
+    println!("  Ctrl-C stops; data stays for the next start (--fresh empties it).");
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,241 @@
+//! Starts `xtask local` as a child process on a free port with a temporary state folder,
+//! and talks HTTP/1.1 to it over a plain socket.
+
+use base64::Engine;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const XTASK: &str = env!("CARGO_BIN_EXE_xtask");
+
+/// A state folder, deleted when dropped.
+pub struct StateDir(PathBuf);
+
+impl StateDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("xtask-local-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        StateDir(dir)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for StateDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running `xtask local`, killed when dropped.
+pub struct LocalApi {
+    child: Child,
+    /// `http://127.0.0.1:<port>`
+    pub url: String,
+    state: Option<StateDir>,
+}
+
+/// How `xtask token` should shape a token.
+#[derive(Default, Clone, Copy)]
+pub struct TokenOptions<'a> {
+    pub admin: bool,
+    pub expires_in: Option<i64>,
+    pub audience: Option<&'a str>,
+}
+
+impl LocalApi {
+    /// A fresh API with its own state folder.
+    pub fn start(name: &str) -> Self {
+        Self::restart(StateDir::new(name), true)
+    }
+
+    /// An API over an existing state folder.
+    pub fn restart(state: StateDir, fresh: bool) -> Self {
+        let mut command = Command::new(XTASK);
+        command
+            .args([
+                "local",
+                "--port",
+                "0",
+                "--function-logs",
+                "off",
+                "--state-dir",
+            ])
+            .arg(state.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        if fresh {
+            command.arg("--fresh");
+        }
+        let mut child = command.spawn().expect("start xtask local");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (url_tx, url_rx) = mpsc::channel();
+        // Keep draining stdout (one line per request) so that the server never blocks on it.
+        std::thread::spawn(move || {
+            let mut url_tx = Some(url_tx);
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("Local API: ")
+                    && let Some(tx) = url_tx.take()
+                {
+                    let _ = tx.send(url.to_owned());
+                }
+            }
+        });
+        let mut api = LocalApi {
+            child,
+            url: String::new(),
+            state: Some(state),
+        };
+        api.url = url_rx
+            .recv_timeout(Duration::from_secs(300))
+            .expect("xtask local printed no URL (see its stderr above)");
+        api
+    }
+
+    /// Stops the server with SIGTERM, as Ctrl-C would, and hands back its state folder.
+    pub fn stop(mut self) -> StateDir {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+        let exit = self.child.wait().expect("wait for xtask local");
+        assert!(exit.success(), "xtask local did not stop cleanly: {exit}");
+        self.state.take().expect("a state folder")
+    }
+
+    /// Runs `xtask <args> --state-dir <this API's state>`.
+    pub fn xtask(&self, args: &[&str]) -> Output {
+        Command::new(XTASK)
+            .args(args)
+            .arg("--state-dir")
+            .arg(self.state.as_ref().expect("a state folder").path())
+            .output()
+            .expect("run xtask")
+    }
+
+    /// An ID token from the local issuer.
+    pub fn token(&self, user: &str, options: TokenOptions) -> String {
+        let mut args = vec!["token", "--env", "local", "--user", user];
+        let expires_in = options.expires_in.map(|s| s.to_string());
+        if options.admin {
+            args.push("--admin");
+        }
+        if let Some(seconds) = &expires_in {
+            args.extend(["--expires-in", seconds]);
+        }
+        if let Some(audience) = options.audience {
+            args.extend(["--audience", audience]);
+        }
+        let output = self.xtask(&args);
+        assert!(
+            output.status.success(),
+            "xtask token failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout)
+            .expect("UTF-8")
+            .trim()
+            .to_owned()
+    }
+
+    /// The claims of a token (not verified).
+    pub fn token_claims(&self, token: &str) -> serde_json::Value {
+        let payload = token.split('.').nth(1).expect("a JWT");
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64url");
+        serde_json::from_slice(&bytes).expect("JSON claims")
+    }
+
+    /// One request on a new connection.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Reply {
+        let authority = self.url.strip_prefix("http://").expect("an http URL");
+        let mut stream = TcpStream::connect(authority).expect("connect to the local API");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        let mut head =
+            format!("{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        let body = body.unwrap_or_default();
+        if !headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        {
+            head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(body.as_bytes()).unwrap();
+        let mut raw = Vec::new();
+        let _ = stream.read_to_end(&mut raw);
+        Reply::parse(&raw)
+    }
+}
+
+impl Drop for LocalApi {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    fn parse(raw: &[u8]) -> Self {
+        let text = String::from_utf8_lossy(raw);
+        let (head, body) = text
+            .split_once("\r\n\r\n")
+            .unwrap_or_else(|| panic!("no HTTP answer: {text:?}"));
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|s| s.parse().ok())
+            .expect("a status line");
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        Reply {
+            status,
+            headers,
+            body: body.to_owned(),
+        }
+    }
+
+    /// The first value of a header.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
