@@ -142,6 +142,16 @@ impl Event {
         self
     }
 
+    /// The HTTP method.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// The API Gateway resource (`/v1/tickets/{id}`).
+    pub fn resource(&self) -> &str {
+        &self.resource
+    }
+
     /// The event's JSON, shaped like API Gateway's.
     pub fn to_json(&self) -> Value {
         let mut headers = Map::new();

@@ -1,6 +1,7 @@
 //! Test harness: the real handler behind the real Lambda event path, against a real
 //! DynamoDB-compatible server (dynoxide) on a free loopback port.
 
+pub mod contract;
 pub mod event;
 
 use aws_sdk_dynamodb::Client;
@@ -234,6 +235,10 @@ impl TestApi {
         let future =
             Adapter::from(self.handler.clone()).call(LambdaEvent::new(request, Context::default()));
         let response = future.await.expect("the handler is infallible");
-        Response::from_proxy(serde_json::to_value(response).expect("a serialisable proxy response"))
+        let response = Response::from_proxy(
+            serde_json::to_value(response).expect("a serialisable proxy response"),
+        );
+        contract::contract().check(event.method(), event.resource(), &response);
+        response
     }
 }
