@@ -103,10 +103,10 @@ pub async fn replace(
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
     let fields = input::parse_fields(&body).map_err(input_problem)?;
-    let expected = expected_version(&app, &id.0, &headers).await?;
+    let expected = expected_versions(&app, &id.0, &headers).await?;
     let ticket = app
         .store
-        .replace(&id.0, fields, &identity.sub, expected)
+        .replace(&id.0, fields, &identity.sub, &expected)
         .await
         .map_err(store_problem)?;
     Ok(ticket_response(StatusCode::OK, &ticket))
@@ -121,10 +121,10 @@ pub async fn patch(
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
     let patch = input::parse_patch(&body).map_err(input_problem)?;
-    let expected = expected_version(&app, &id.0, &headers).await?;
+    let expected = expected_versions(&app, &id.0, &headers).await?;
     let ticket = app
         .store
-        .update(&id.0, patch, &identity.sub, expected)
+        .update(&id.0, patch, &identity.sub, &expected)
         .await
         .map_err(store_problem)?;
     Ok(ticket_response(StatusCode::OK, &ticket))
@@ -145,9 +145,9 @@ pub async fn delete(
         )));
     }
     let id = id?;
-    let expected = expected_version(&app, &id.0, &headers).await?;
+    let expected = expected_versions(&app, &id.0, &headers).await?;
     app.store
-        .delete(&id.0, expected)
+        .delete(&id.0, &expected)
         .await
         .map_err(store_problem)?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -206,66 +206,58 @@ fn store_problem(err: StoreError) -> Problem {
 }
 
 /// What `If-Match` asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum IfMatch {
     /// `*`: any current version.
     Any,
-    /// `"N"`: exactly version N.
-    Version(u64),
-    /// Tags this API never issues (weak or foreign): they cannot match.
+    /// One of these versions (`"3"` or `"3", "4"`).
+    Versions(Vec<u64>),
+    /// Only tags this API never issues (weak, foreign or malformed): nothing can match.
     Never,
 }
 
-fn parse_if_match(value: &HeaderValue) -> Result<IfMatch, Problem> {
-    let invalid = || {
-        Problem::bad_request(
-            r#"If-Match must be * or one ETag from a previous response, such as "3""#,
-        )
+/// Reads `If-Match` leniently: a tag this API did not issue simply never matches, which
+/// RFC 9110 answers with `412` rather than a syntax error.
+fn parse_if_match(value: &HeaderValue) -> IfMatch {
+    let Ok(text) = value.to_str() else {
+        return IfMatch::Never;
     };
-    let text = value.to_str().map_err(|_| invalid())?.trim();
-    if text == "*" {
-        return Ok(IfMatch::Any);
+    if text.trim() == "*" {
+        return IfMatch::Any;
     }
-    let tags: Vec<&str> = text.split(',').map(str::trim).collect();
-    let mut versions = Vec::new();
-    for tag in &tags {
-        let strong = tag.strip_prefix("W/").is_none();
-        let quoted = tag
-            .trim_start_matches("W/")
-            .strip_prefix('"')
-            .and_then(|t| t.strip_suffix('"'))
-            .ok_or_else(invalid)?;
-        if quoted.contains('"') {
-            return Err(invalid());
-        }
-        // A weak tag never matches under If-Match's strong comparison.
-        if let (true, Ok(version)) = (strong, quoted.parse::<u64>()) {
-            versions.push(version);
-        }
-    }
+    // Strong comparison: weak tags (`W/"3"`) never match.
+    let mut versions: Vec<u64> = text
+        .split(',')
+        .filter_map(|tag| {
+            tag.trim()
+                .strip_prefix('"')?
+                .strip_suffix('"')?
+                .parse()
+                .ok()
+        })
+        .collect();
+    versions.sort_unstable();
     versions.dedup();
-    match versions.as_slice() {
-        [] => Ok(IfMatch::Never),
-        [version] => Ok(IfMatch::Version(*version)),
-        _ => Err(Problem::bad_request(
-            "If-Match lists several versions; send the single ETag you last read",
-        )),
+    if versions.is_empty() {
+        IfMatch::Never
+    } else {
+        IfMatch::Versions(versions)
     }
 }
 
-/// The version a write must find, from `If-Match`; resolves tags that can never match
-/// into `404` or `412` here.
-async fn expected_version(
+/// The versions a write may find, from `If-Match` (empty: any); resolves tags that can
+/// never match into `404` or `412` here.
+async fn expected_versions(
     app: &AppState,
     id: &TicketId,
     headers: &HeaderMap,
-) -> Result<Option<u64>, Problem> {
+) -> Result<Vec<u64>, Problem> {
     let Some(value) = headers.get(header::IF_MATCH) else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
-    match parse_if_match(value)? {
-        IfMatch::Any => Ok(None),
-        IfMatch::Version(version) => Ok(Some(version)),
+    match parse_if_match(value) {
+        IfMatch::Any => Ok(Vec::new()),
+        IfMatch::Versions(versions) => Ok(versions),
         IfMatch::Never => {
             let current = app.store.get(id).await.map_err(store_problem)?;
             Err(store_problem(StoreError::VersionMismatch {
@@ -424,12 +416,15 @@ mod tests {
     #[test]
     fn parses_if_match_forms() {
         let parse = |v: &str| parse_if_match(&HeaderValue::from_str(v).unwrap());
-        assert_eq!(parse("*"), Ok(IfMatch::Any));
-        assert_eq!(parse("\"3\""), Ok(IfMatch::Version(3)));
-        assert_eq!(parse("W/\"3\""), Ok(IfMatch::Never));
-        assert_eq!(parse("\"abc\""), Ok(IfMatch::Never));
-        assert!(parse("3").is_err());
-        assert!(parse("\"1\", \"2\"").is_err());
+        assert_eq!(parse("*"), IfMatch::Any);
+        assert_eq!(parse("\"3\""), IfMatch::Versions(vec![3]));
+        assert_eq!(
+            parse("\"4\", W/\"5\", \"3\""),
+            IfMatch::Versions(vec![3, 4])
+        );
+        for never in ["W/\"3\"", "\"abc\"", "3", "\"3", "", "0"] {
+            assert_eq!(parse(never), IfMatch::Never, "{never}");
+        }
     }
 
     #[test]

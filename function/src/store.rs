@@ -265,6 +265,35 @@ where
     }
 }
 
+/// The condition of a write: the ticket exists and, when `versions` names any, is at one of
+/// them (`If-Match` with several entity tags).
+fn existing_at(
+    versions: &[u64],
+    names: &mut HashMap<String, String>,
+    values: &mut HashMap<String, AttributeValue>,
+) -> String {
+    names.insert("#pk".into(), attr::PK.to_owned());
+    if versions.is_empty() {
+        return "attribute_exists(#pk)".into();
+    }
+    names.insert("#version".into(), attr::VERSION.to_owned());
+    let placeholders: Vec<String> = versions
+        .iter()
+        .enumerate()
+        .map(|(i, version)| {
+            values.insert(
+                format!(":expected{i}"),
+                AttributeValue::N(version.to_string()),
+            );
+            format!(":expected{i}")
+        })
+        .collect();
+    format!(
+        "attribute_exists(#pk) AND #version IN ({})",
+        placeholders.join(", ")
+    )
+}
+
 /// Builds an `UpdateExpression` with its names and values.
 #[derive(Default)]
 struct Update {
@@ -518,13 +547,14 @@ impl TicketStore {
         Ok(Page { items, next })
     }
 
-    /// Replaces every client-writable field; the ticket must exist.
+    /// Replaces every client-writable field; the ticket must exist (at one of
+    /// `expected_versions`, unless that is empty).
     pub async fn replace(
         &self,
         id: &TicketId,
         fields: TicketFields,
         actor: &str,
-        expected_version: Option<u64>,
+        expected_versions: &[u64],
     ) -> Result<Ticket, StoreError> {
         let patch = TicketPatch {
             title: Some(fields.title),
@@ -533,16 +563,17 @@ impl TicketStore {
             status: Some(fields.status),
             assignee: Some(fields.assignee),
         };
-        self.update(id, patch, actor, expected_version).await
+        self.update(id, patch, actor, expected_versions).await
     }
 
-    /// Changes the fields a patch names; the ticket must exist.
+    /// Changes the fields a patch names; the ticket must exist (at one of
+    /// `expected_versions`, unless that is empty).
     pub async fn update(
         &self,
         id: &TicketId,
         patch: TicketPatch,
         actor: &str,
-        expected_version: Option<u64>,
+        expected_versions: &[u64],
     ) -> Result<Ticket, StoreError> {
         let mut update = Update::default();
         if let Some(title) = patch.title {
@@ -571,14 +602,7 @@ impl TicketStore {
         update
             .values
             .insert(":one".into(), AttributeValue::N("1".into()));
-        update.names.insert("#pk".into(), attr::PK.to_owned());
-        let mut condition = "attribute_exists(#pk)".to_owned();
-        if let Some(version) = expected_version {
-            condition.push_str(&format!(" AND #{} = :expected", attr::VERSION));
-            update
-                .values
-                .insert(":expected".into(), AttributeValue::N(version.to_string()));
-        }
+        let condition = existing_at(expected_versions, &mut update.names, &mut update.values);
 
         let result = self
             .client
@@ -607,26 +631,19 @@ impl TicketStore {
         }
     }
 
-    /// Deletes a ticket; it must exist (and be at `expected_version`, if given).
-    pub async fn delete(
-        &self,
-        id: &TicketId,
-        expected_version: Option<u64>,
-    ) -> Result<(), StoreError> {
-        let mut request = self
+    /// Deletes a ticket; it must exist (at one of `expected_versions`, unless that is empty).
+    pub async fn delete(&self, id: &TicketId, expected_versions: &[u64]) -> Result<(), StoreError> {
+        let (mut names, mut values) = (HashMap::new(), HashMap::new());
+        let condition = existing_at(expected_versions, &mut names, &mut values);
+        let request = self
             .client
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(key_of(id)))
-            .expression_attribute_names("#pk", attr::PK)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values((!values.is_empty()).then_some(values))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        request = match expected_version {
-            None => request.condition_expression("attribute_exists(#pk)"),
-            Some(version) => request
-                .condition_expression("attribute_exists(#pk) AND #v = :expected")
-                .expression_attribute_names("#v", attr::VERSION)
-                .expression_attribute_values(":expected", AttributeValue::N(version.to_string())),
-        };
         match request.send().await {
             Ok(_) => Ok(()),
             Err(err) => match err.as_service_error() {

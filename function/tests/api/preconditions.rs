@@ -61,14 +61,26 @@ async fn writes_with_a_stale_etag_get_412_and_change_nothing() {
 }
 
 #[tokio::test]
-async fn a_malformed_if_match_is_a_400() {
+async fn an_if_match_that_names_no_issued_version_is_a_412() {
     let api = TestApi::start().await;
     let path = format!("/v1/tickets/{}", created_id(&api).await);
-    for value in ["1", "\"1", "\"1\", \"2\""] {
+    for value in ["1", "\"1", "W/\"1\"", "garbage"] {
         api.call(Event::patch(&path, json!({"title": "x"})).header("If-Match", value))
             .await
-            .problem(400);
+            .problem(412);
     }
+}
+
+#[tokio::test]
+async fn if_match_with_several_tags_matches_any_of_them() {
+    let api = TestApi::start().await;
+    let path = format!("/v1/tickets/{}", created_id(&api).await);
+    api.call(Event::patch(&path, json!({"title": "x"})).header("If-Match", "\"7\", \"1\""))
+        .await
+        .assert_status(200);
+    api.call(Event::patch(&path, json!({"title": "y"})).header("If-Match", "\"1\", \"3\""))
+        .await
+        .problem(412);
 }
 
 #[tokio::test]
