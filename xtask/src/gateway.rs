@@ -1288,15 +1288,18 @@ mod tests {
     #[tokio::test]
     async fn throttles_beyond_the_stage_burst() {
         let f = fixture("throttle", ok_answer());
+        let env = tickets_infra::Environment::load(&crate::root(), "local").unwrap();
+        let burst = env.api_throttling.burst_limit.get() as usize;
+        // Requests arrive faster than the bucket refills, so it runs dry after the burst.
         let mut statuses = Vec::new();
-        for _ in 0..60 {
+        while !statuses.contains(&429) && statuses.len() < burst * 10 {
             let request = Request::builder()
                 .uri("/v1/tickets")
                 .header("authorization", &f.user);
             statuses.push(send(&f, request, b"").await.status().as_u16());
         }
-        assert!(statuses.iter().take(40).all(|s| *s == 200), "{statuses:?}");
-        assert!(statuses.contains(&429), "{statuses:?}");
+        assert!(statuses.iter().take(burst).all(|s| *s == 200));
+        assert_eq!(statuses.last(), Some(&429), "never throttled");
     }
 
     #[test]

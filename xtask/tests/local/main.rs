@@ -1,6 +1,9 @@
 //! `cargo xtask local`, `token` and `smoke`, run as the real binary: each test starts its own
 //! local API on a free port with its own state folder.
 
+mod contract;
+mod hostile;
+mod load;
 mod support;
 
 use support::{LocalApi, Reply, TokenOptions};

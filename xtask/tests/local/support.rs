@@ -162,6 +162,17 @@ impl LocalApi {
         headers: &[(&str, &str)],
         body: Option<&str>,
     ) -> Reply {
+        self.request_bytes(method, path, headers, body.map(str::as_bytes))
+    }
+
+    /// One request with a body of arbitrary bytes, on a new connection.
+    pub fn request_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Reply {
         let authority = self.url.strip_prefix("http://").expect("an http URL");
         let mut stream = TcpStream::connect(authority).expect("connect to the local API");
         stream
@@ -181,7 +192,8 @@ impl LocalApi {
         }
         head.push_str("\r\n");
         stream.write_all(head.as_bytes()).unwrap();
-        stream.write_all(body.as_bytes()).unwrap();
+        // The server may answer (413, 431) and close before reading everything.
+        let _ = stream.write_all(body);
         let mut raw = Vec::new();
         let _ = stream.read_to_end(&mut raw);
         Reply::parse(&raw)
