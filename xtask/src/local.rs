@@ -222,7 +222,7 @@ impl Backend for Functions {
 }
 
 /// How the template runs function `logical_id`, pointed at the local DynamoDB engine.
-fn function_config(
+pub fn function_config(
     template: &Template,
     logical_id: &str,
     binary: &Path,

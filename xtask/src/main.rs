@@ -2,6 +2,7 @@
 
 mod artifact;
 mod aws;
+mod bench;
 mod build;
 mod cloudformation;
 mod cognito;
@@ -66,6 +67,8 @@ enum Command {
     Smoke(smoke::Args),
     /// Run every test, providing the Python tools and the moto server they need.
     Test(test::Args),
+    /// Measure cold start, warm latency, memory, size, synth and deploy speed against targets.
+    Bench(bench::Args),
 }
 
 /// The repository's root directory.
@@ -91,6 +94,7 @@ fn main() -> ExitCode {
         Command::Token(args) => token::run(args),
         Command::Smoke(args) => smoke::run(args),
         Command::Test(args) => test::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

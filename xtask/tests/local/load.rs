@@ -247,7 +247,7 @@ async fn two_hundred_clients_lose_no_update_and_duplicate_nothing() {
         !statuses.keys().any(|s| *s >= 500),
         "server errors: {statuses:?}"
     );
-    let unexpected = tally.unexpected.lock().unwrap();
+    let unexpected = tally.unexpected.lock().unwrap().clone();
     assert!(
         unexpected.is_empty(),
         "{} unexpected answers, e.g. {:?}",
