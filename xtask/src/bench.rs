@@ -17,7 +17,7 @@ mod workload;
 
 use crate::build::{self, Arch};
 use crate::local;
-use crate::local_dynamo::LocalDynamo;
+use crate::local_dynamo::{LocalDynamo, remove_database};
 use crate::root;
 use crate::runtime_api::{Logs, Pool};
 use crate::template::{self, Template};
@@ -136,6 +136,7 @@ async fn measure_function(
     state: &Path,
 ) -> Result<(cold_start::ColdStarts, Warm)> {
     let database = state.join("dynamo.db");
+    // Every run starts empty.
     remove_database(&database)?;
     let (dynamo, tables) = LocalDynamo::start(&database, template).await?;
     let table = tables
@@ -177,17 +178,4 @@ async fn measure_function(
     pool.shutdown().await;
     dynamo.stop().await?;
     Ok((cold, warm))
-}
-
-/// Deletes the benchmark's database and SQLite's companion files: every run starts empty.
-fn remove_database(path: &Path) -> Result<()> {
-    for suffix in ["", "-wal", "-shm", "-journal"] {
-        let file = PathBuf::from(format!("{}{suffix}", path.display()));
-        match std::fs::remove_file(&file) {
-            Ok(()) => {}
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-            Err(err) => return Err(err).with_context(|| format!("deleting {}", file.display())),
-        }
-    }
-    Ok(())
 }

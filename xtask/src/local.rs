@@ -6,7 +6,7 @@
 use crate::build::{self, Arch};
 use crate::gateway::{self, Api, Backend};
 use crate::local_auth::{self, SigningKey, TokenRequest, UserPool};
-use crate::local_dynamo::{LocalDynamo, LocalTable};
+use crate::local_dynamo::{LocalDynamo, LocalTable, remove_database};
 use crate::root;
 use crate::runtime_api::{FunctionConfig, InvokeError, Logs, Pool};
 use crate::template::{self, Template};
@@ -275,19 +275,6 @@ pub fn build_bootstrap() -> Result<PathBuf> {
     } else {
         Arch::X86_64
     })
-}
-
-/// Deletes the database and SQLite's companion files.
-fn remove_database(path: &Path) -> Result<()> {
-    for suffix in ["", "-wal", "-shm", "-journal"] {
-        let file = PathBuf::from(format!("{}{suffix}", path.display()));
-        match std::fs::remove_file(&file) {
-            Ok(()) => {}
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-            Err(err) => return Err(err).with_context(|| format!("deleting {}", file.display())),
-        }
-    }
-    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

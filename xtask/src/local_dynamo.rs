@@ -4,7 +4,7 @@
 use crate::template::Template;
 use anyhow::{Context, Result, anyhow};
 use serde_json::{Map, Value, json};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -166,4 +166,17 @@ fn drift(request: &Value, stored: &Value) -> Option<String> {
     } else {
         None
     }
+}
+
+/// Deletes a database file and SQLite's companion files (`-wal`, `-shm`, `-journal`).
+pub fn remove_database(path: &Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err).with_context(|| format!("deleting {}", file.display())),
+        }
+    }
+    Ok(())
 }
