@@ -8,7 +8,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::time::Instant;
-use support::{Cleanup, ConfigRoot, aws, describe, owner, root, xtask};
+use support::{Cleanup, ConfigRoot, Run, aws, describe, owner, root, xtask};
 
 fn outputs_of(stack: &Value) -> BTreeMap<String, String> {
     stack["Outputs"]
@@ -50,8 +50,21 @@ fn dev_template() -> Value {
     serde_json::from_str(&run.stdout).expect("synth prints JSON")
 }
 
-fn write_template(template: &Value) -> tempfile_path::TempFile {
-    tempfile_path::TempFile::new(&serde_json::to_string(template).unwrap())
+/// Deploys an edited template to the owner's dev stack, as `deploy --template` does.
+fn deploy_template(owner: &str, template: &Value) -> Run {
+    let file = tempfile_path::TempFile::new(&serde_json::to_string(template).unwrap());
+    xtask(
+        &[
+            "deploy",
+            "--env",
+            "dev",
+            "--owner",
+            owner,
+            "--template",
+            file.arg(),
+        ],
+        None,
+    )
 }
 
 mod tempfile_path {
@@ -224,19 +237,7 @@ fn a_change_that_replaces_the_table_is_refused_without_allow_replace() {
     let table = &mut template["Resources"]["TicketsTable"]["Properties"];
     table["KeySchema"][0]["AttributeName"] = "ticketId".into();
     table["AttributeDefinitions"][0]["AttributeName"] = "ticketId".into();
-    let file = write_template(&template);
-    let run = xtask(
-        &[
-            "deploy",
-            "--env",
-            "dev",
-            "--owner",
-            &owner,
-            "--template",
-            file.arg(),
-        ],
-        None,
-    );
+    let run = deploy_template(&owner, &template);
     assert_eq!(run.code, 3, "{}", run.text());
     assert!(
         run.text().contains("TicketsTable") && run.text().contains("--allow-replace"),
@@ -368,19 +369,7 @@ fn a_failing_deploy_names_the_resource_and_the_reason() {
     // The function's code lives in a bucket that does not exist.
     template["Resources"]["Function"]["Properties"]["Code"]["S3Bucket"] =
         "tickets-no-such-bucket-anywhere".into();
-    let file = write_template(&template);
-    let run = xtask(
-        &[
-            "deploy",
-            "--env",
-            "dev",
-            "--owner",
-            &owner,
-            "--template",
-            file.arg(),
-        ],
-        None,
-    );
+    let run = deploy_template(&owner, &template);
     assert_eq!(run.code, 4, "{}", run.text());
     let text = run.text();
     assert!(
