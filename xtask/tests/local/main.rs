@@ -271,3 +271,35 @@ fn smoke_test_passes_against_the_local_api() {
     assert!(stdout.contains("✓ delete as admin"), "{stdout}");
     assert!(!stdout.contains('✗'), "{stdout}");
 }
+
+#[test]
+fn the_printed_curl_line_creates_a_ticket() {
+    let api = LocalApi::start("curl");
+    let line = api
+        .banner
+        .iter()
+        .map(|line| line.trim())
+        .find(|line| line.starts_with("curl "))
+        .unwrap_or_else(|| panic!("no curl line in the banner:\n{}", api.banner.join("\n")));
+    let output = std::process::Command::new("sh")
+        .args(["-c", line])
+        .output()
+        .expect("run sh");
+    assert!(
+        output.status.success(),
+        "the printed line failed (curl must be installed): {line}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let ticket: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("the line prints the ticket as JSON");
+    assert_eq!(ticket["title"], "My first ticket", "{ticket}");
+    let id = ticket["id"].as_str().expect("the ticket has an id");
+    let token = api.token("alice", TokenOptions::default());
+    let reply = api.request(
+        "GET",
+        &format!("{TICKETS}/{id}"),
+        &[("Authorization", &token)],
+        None,
+    );
+    assert_eq!(reply.status, 200, "body: {}", reply.body);
+}

@@ -37,6 +37,8 @@ pub struct LocalApi {
     child: Child,
     /// `http://127.0.0.1:<port>`
     pub url: String,
+    /// What it printed on start, from `Local API: <url>` to the Ctrl-C line.
+    pub banner: Vec<String>,
     state: Option<StateDir>,
 }
 
@@ -75,27 +77,38 @@ impl LocalApi {
         }
         let mut child = command.spawn().expect("start xtask local");
         let stdout = child.stdout.take().expect("piped stdout");
-        let (url_tx, url_rx) = mpsc::channel();
+        let (banner_tx, banner_rx) = mpsc::channel();
         // Keep draining stdout (one line per request) so that the server never blocks on it.
         std::thread::spawn(move || {
-            let mut url_tx = Some(url_tx);
+            let mut banner_tx = Some(banner_tx);
+            let mut banner: Vec<String> = Vec::new();
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("Local API: ")
-                    && let Some(tx) = url_tx.take()
-                {
-                    let _ = tx.send(url.to_owned());
+                if banner_tx.is_none() {
+                    continue;
+                }
+                let last = line.contains("Ctrl-C stops");
+                if line.starts_with("Local API: ") || !banner.is_empty() {
+                    banner.push(line);
+                }
+                if last && let Some(tx) = banner_tx.take() {
+                    let _ = tx.send(std::mem::take(&mut banner));
                 }
             }
         });
-        let mut api = LocalApi {
-            child,
-            url: String::new(),
-            state: Some(state),
-        };
-        api.url = url_rx
+        let banner = banner_rx
             .recv_timeout(Duration::from_secs(300))
-            .expect("xtask local printed no URL (see its stderr above)");
-        api
+            .expect("xtask local printed no banner (see its stderr above)");
+        let url = banner
+            .first()
+            .and_then(|line| line.strip_prefix("Local API: "))
+            .expect("the banner starts with the URL")
+            .to_owned();
+        LocalApi {
+            child,
+            url,
+            banner,
+            state: Some(state),
+        }
     }
 
     /// Stops the server with SIGTERM, as Ctrl-C would, and hands back its state folder.
