@@ -122,6 +122,31 @@ pub fn build(arch: Arch) -> Result<Artifact> {
     })
 }
 
+/// A `cargo` command without the variables `cargo run` set for xtask itself (`CARGO_PKG_NAME`,
+/// `CARGO_MANIFEST_DIR`, ...): build scripts such as ring's rerun when those change, so leaving
+/// them in would rebuild ring and everything above it on every switch between `cargo xtask`
+/// and a plain `cargo` command.
+pub fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+            "CARGO_PRIMARY_",
+        ]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
+            || name == "OUT_DIR"
+        {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
+}
+
 /// Builds the release `bootstrap` for `arch` (a no-op when nothing changed) and checks it;
 /// returns its path.
 pub fn compile(arch: Arch) -> Result<PathBuf> {
@@ -131,7 +156,7 @@ pub fn compile(arch: Arch) -> Result<PathBuf> {
         "xtask: building bootstrap ({}, release)",
         arch.lambda_name()
     );
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let status = cargo()
         .current_dir(&root)
         .args([
             "build",

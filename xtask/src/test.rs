@@ -3,7 +3,6 @@
 use crate::build::{self, Arch};
 use crate::{moto::MotoServer, python, root};
 use anyhow::{Result, bail};
-use std::process::Command;
 use std::time::Instant;
 
 /// Arguments of `test`.
@@ -27,7 +26,7 @@ pub fn run(args: Args) -> Result<()> {
     let path = std::env::join_paths(std::iter::once(tools.bin_dir.clone()).chain(
         std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
     ))?;
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let status = build::cargo()
         .current_dir(&root)
         .args(["test", "--workspace"])
         .args(&args.cargo_test_args)
