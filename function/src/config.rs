@@ -1,25 +1,16 @@
 //! Start-up configuration, read from the environment variables the manifest declares.
 
 use tickets_manifest::config::{ALLOWED_ORIGINS, LOG_LEVEL, TABLE_NAME};
-use tickets_manifest::cors::{ANY_ORIGIN, parse_origins};
+use tickets_manifest::cors::{self, Origin};
 use tracing::Level;
-
-/// Which origins CORS allows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AllowedOrigins {
-    /// Any origin (`*`); each is echoed back.
-    Any,
-    /// Exactly these origins (`https://app.example.com`).
-    List(Vec<String>),
-}
 
 /// Everything the function needs to start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// DynamoDB table name.
     pub table_name: String,
-    /// CORS origins.
-    pub allowed_origins: AllowedOrigins,
+    /// CORS origins: `[Origin::Any]`, or exact origins.
+    pub allowed_origins: Vec<Origin>,
     /// Most verbose level logged.
     pub log_level: Level,
 }
@@ -66,7 +57,11 @@ impl Config {
             var: ALLOWED_ORIGINS,
             hint: "set it to a comma-separated list of origins such as https://app.example.com, or * for any",
         })?;
-        let allowed_origins = parse_allowed_origins(&origins)?;
+        let allowed_origins = cors::parse_list(&origins).map_err(|err| ConfigError::Invalid {
+            var: ALLOWED_ORIGINS,
+            value: origins.clone(),
+            reason: err.to_string(),
+        })?;
         let log_level = match lookup(LOG_LEVEL) {
             None => Level::INFO,
             Some(value) => value.trim().parse().map_err(|_| ConfigError::Invalid {
@@ -81,47 +76,6 @@ impl Config {
             log_level,
         })
     }
-}
-
-fn parse_allowed_origins(value: &str) -> Result<AllowedOrigins, ConfigError> {
-    let invalid = |reason: String| ConfigError::Invalid {
-        var: ALLOWED_ORIGINS,
-        value: value.to_owned(),
-        reason,
-    };
-    let origins = parse_origins(value);
-    if origins.is_empty() {
-        return Err(invalid("list at least one origin, or * for any".into()));
-    }
-    if origins.iter().any(|o| o == ANY_ORIGIN) {
-        return if origins.len() == 1 {
-            Ok(AllowedOrigins::Any)
-        } else {
-            Err(invalid(
-                "* allows every origin and cannot be combined with a list".into(),
-            ))
-        };
-    }
-    for origin in &origins {
-        if !is_origin(origin) {
-            return Err(invalid(format!(
-                "{origin:?} is not an origin; write scheme://host[:port] with no path, e.g. https://app.example.com"
-            )));
-        }
-    }
-    Ok(AllowedOrigins::List(origins))
-}
-
-/// `scheme://host[:port]`, printable ASCII, nothing after the authority.
-fn is_origin(text: &str) -> bool {
-    let Some((scheme, authority)) = text.split_once("://") else {
-        return false;
-    };
-    matches!(scheme, "http" | "https")
-        && !authority.is_empty()
-        && authority
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
 }
 
 #[cfg(test)]
@@ -151,10 +105,10 @@ mod tests {
         assert_eq!(c.table_name, "tickets-dev");
         assert_eq!(
             c.allowed_origins,
-            AllowedOrigins::List(vec![
-                "https://a.example".into(),
-                "http://localhost:5173".into()
-            ])
+            vec![
+                Origin::Exact("https://a.example".into()),
+                Origin::Exact("http://localhost:5173".into())
+            ]
         );
         assert_eq!(c.log_level, Level::DEBUG);
     }
@@ -174,7 +128,7 @@ mod tests {
             config(&[("TABLE_NAME", "t"), ("ALLOWED_ORIGINS", "*")])
                 .unwrap()
                 .allowed_origins,
-            AllowedOrigins::Any
+            vec![Origin::Any]
         );
         assert!(
             config(&[

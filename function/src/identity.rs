@@ -1,9 +1,10 @@
 //! Who is calling: the claims API Gateway's Cognito authorizer puts in the request context.
 
+use crate::app::stage::rest_context;
 use crate::problem::Problem;
 use axum::extract::FromRequestParts;
 use http::request::Parts;
-use lambda_http::request::RequestContext;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
 use serde_json::Value;
 use tickets_manifest::ADMIN_GROUP;
 
@@ -20,11 +21,7 @@ pub struct Identity {
 
 impl Identity {
     /// Reads the authorizer claims of a REST API request, if there are any.
-    pub fn from_context(context: &RequestContext) -> Option<Self> {
-        #[allow(irrefutable_let_patterns)] // only the REST API event is compiled in
-        let RequestContext::ApiGatewayV1(context) = context else {
-            return None;
-        };
+    pub fn from_context(context: &ApiGatewayProxyRequestContext) -> Option<Self> {
         let claims = context.authorizer.fields.get("claims")?.as_object()?;
         let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
         let sub = text("sub").filter(|s| !s.trim().is_empty())?;
@@ -70,9 +67,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Identity {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<RequestContext>()
+        rest_context(&parts.extensions)
             .and_then(Identity::from_context)
             .ok_or_else(Problem::unauthorized)
     }

@@ -13,7 +13,7 @@ async fn main() -> ExitCode {
         }
     };
     telemetry::init(config.log_level);
-    let store = store::TicketStore::new(store::connect().await, &config.table_name);
+    let store = store::TicketStore::new(store::client::connect().await, &config.table_name);
     match lambda_http::run(app::service(store, &config)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

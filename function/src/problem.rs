@@ -1,6 +1,8 @@
 //! RFC 9457 problem responses: every error the API returns.
 
+use crate::store::StoreError;
 use crate::ticket::FieldError;
+use crate::ticket::input::InputError;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
@@ -182,6 +184,35 @@ impl IntoResponse for Problem {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
+    }
+}
+
+impl From<InputError> for Problem {
+    fn from(err: InputError) -> Self {
+        match err {
+            InputError::Invalid(errors) => Problem::validation(errors),
+            other => Problem::bad_request(other.to_string()),
+        }
+    }
+}
+
+impl From<StoreError> for Problem {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => Problem::not_found("no ticket has this id"),
+            StoreError::VersionMismatch { current } => Problem::precondition_failed(format!(
+                "the ticket changed since you read it: it is at ETag \"{current}\"; GET it again and reapply your change"
+            )),
+            StoreError::IdempotencyKeyReused => Problem::idempotency_key_reused(),
+            StoreError::Unavailable(reason) => {
+                tracing::warn!(error = %reason, "DynamoDB unavailable");
+                Problem::unavailable(1)
+            }
+            StoreError::Internal(reason) => {
+                tracing::error!(error = %reason, "DynamoDB call failed");
+                Problem::internal()
+            }
+        }
     }
 }
 

@@ -113,12 +113,12 @@ fn allowed_origin(env: &str) -> Result<String> {
     for (_, properties) in template.resources("AWS::Lambda::Function") {
         let variables = template.resolve(&properties["Environment"]["Variables"])?;
         if let Some(origins) = variables[tickets_manifest::config::ALLOWED_ORIGINS].as_str() {
-            let listed = tickets_manifest::cors::parse_origins(origins);
-            if let Some(origin) = listed
-                .iter()
-                .find(|o| o.as_str() != tickets_manifest::cors::ANY_ORIGIN)
+            let listed = tickets_manifest::cors::parse_list(origins).unwrap_or_default();
+            if let Some(tickets_manifest::cors::Origin::Exact(origin)) = listed
+                .into_iter()
+                .find(|o| *o != tickets_manifest::cors::Origin::Any)
             {
-                return Ok(origin.clone());
+                return Ok(origin);
             }
         }
     }

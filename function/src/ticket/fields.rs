@@ -1,3 +1,4 @@
+use super::field;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -10,6 +11,12 @@ pub struct FieldError {
     pub field: String,
     /// What is wrong and what is accepted.
     pub message: String,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.field, self.message)
+    }
 }
 
 impl FieldError {
@@ -52,7 +59,7 @@ impl FromStr for TicketId {
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let invalid = || {
             FieldError::new(
-                "id",
+                field::ID,
                 "must be a UUID like 3f2a1c9e-8b7d-4e6f-a5b4-c3d2e1f0a9b8",
             )
         };
@@ -79,7 +86,7 @@ impl<'de> Deserialize<'de> for TicketId {
 
 /// Declares a closed set of upper-case names with parsing, printing and serde support.
 macro_rules! names {
-    ($(#[$meta:meta])* $name:ident, $field:literal { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident, $field:path { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
         pub enum $name {
@@ -120,7 +127,7 @@ macro_rules! names {
 
 names!(
     /// Where a ticket is in its life.
-    Status, "status" {
+    Status, field::STATUS {
         /// Just reported; the default.
         #[default]
         New = "NEW",
@@ -137,7 +144,7 @@ names!(
 
 names!(
     /// How urgent a ticket is.
-    Priority, "priority" {
+    Priority, field::PRIORITY {
         /// Whenever there is time.
         Low = "LOW",
         /// The default.
@@ -150,75 +157,160 @@ names!(
     }
 );
 
-/// Declares a text newtype whose constructor enforces a length range and a character rule.
-macro_rules! text {
-    ($(#[$meta:meta])* $name:ident, $field:literal, trim: $trim:literal, min: $min:literal, max: $max:literal, allow: $allow:expr, $what:literal) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-        #[serde(transparent)]
-        pub struct $name(String);
+/// The rules of one text field.
+struct TextRules {
+    /// The field's name in errors.
+    field: &'static str,
+    /// Whether surrounding whitespace is dropped first.
+    trim: bool,
+    /// Whether the text may be empty (after trimming).
+    allow_empty: bool,
+    /// The most characters accepted.
+    max_chars: usize,
+    /// Control characters accepted anyway.
+    allow_control: fn(char) -> bool,
+    /// Why control characters are refused, for the message.
+    hint: &'static str,
+}
 
-        impl $name {
-            /// The longest accepted value, in characters.
-            pub const MAX_CHARS: usize = $max;
+/// Checks `text` against `rules`, returning the text to keep.
+fn check_text(text: &str, rules: &TextRules) -> Result<String, FieldError> {
+    let text = if rules.trim { text.trim() } else { text };
+    let chars = text.chars().count();
+    if chars == 0 && !rules.allow_empty {
+        return Err(FieldError::new(rules.field, "must not be empty"));
+    }
+    if chars > rules.max_chars {
+        return Err(FieldError::new(
+            rules.field,
+            format!(
+                "must be at most {} characters (got {chars})",
+                rules.max_chars
+            ),
+        ));
+    }
+    if let Some(bad) = text
+        .chars()
+        .find(|c| c.is_control() && !(rules.allow_control)(*c))
+    {
+        return Err(FieldError::new(
+            rules.field,
+            format!(
+                "must not contain control characters (found U+{:04X}); {}",
+                bad as u32, rules.hint
+            ),
+        ));
+    }
+    Ok(text.to_owned())
+}
 
-            /// Checks `text` against the field's rules.
-            pub fn parse(text: &str) -> Result<Self, FieldError> {
-                let text = if $trim { text.trim() } else { text };
-                let chars = text.chars().count();
-                let min: usize = $min;
-                if chars < min {
-                    return Err(FieldError::new($field, "must not be empty"));
-                }
-                if chars > $max {
-                    return Err(FieldError::new(
-                        $field,
-                        format!("must be at most {} characters (got {chars})", $max),
-                    ));
-                }
-                let allow: fn(char) -> bool = $allow;
-                if let Some(bad) = text.chars().find(|c| c.is_control() && !allow(*c)) {
-                    return Err(FieldError::new(
-                        $field,
-                        format!("must not contain control characters (found U+{:04X}); {}", bad as u32, $what),
-                    ));
-                }
-                Ok($name(text.to_owned()))
-            }
+const TITLE_RULES: TextRules = TextRules {
+    field: field::TITLE,
+    trim: true,
+    allow_empty: false,
+    max_chars: Title::MAX_CHARS,
+    allow_control: |_| false,
+    hint: "a title is one line of text",
+};
 
-            /// The text.
-            pub fn as_str(&self) -> &str {
-                &self.0
+const DESCRIPTION_RULES: TextRules = TextRules {
+    field: field::DESCRIPTION,
+    trim: false,
+    allow_empty: true,
+    max_chars: Description::MAX_CHARS,
+    allow_control: |c| matches!(c, '\n' | '\r' | '\t'),
+    hint: "only line breaks and tabs are allowed",
+};
+
+const ASSIGNEE_RULES: TextRules = TextRules {
+    field: field::ASSIGNEE,
+    trim: true,
+    allow_empty: false,
+    max_chars: Assignee::MAX_CHARS,
+    allow_control: |_| false,
+    hint: "an assignee is one line of text",
+};
+
+/// A ticket's title: 1 to 200 characters once surrounding whitespace is trimmed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Title(String);
+
+impl Title {
+    /// The longest accepted title, in characters.
+    pub const MAX_CHARS: usize = 200;
+
+    /// Checks a title.
+    pub fn parse(text: &str) -> Result<Self, FieldError> {
+        check_text(text, &TITLE_RULES).map(Title)
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A ticket's description: up to 10 000 characters; line breaks and tabs allowed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Description(String);
+
+impl Description {
+    /// The longest accepted description, in characters.
+    pub const MAX_CHARS: usize = 10_000;
+
+    /// Checks a description.
+    pub fn parse(text: &str) -> Result<Self, FieldError> {
+        check_text(text, &DESCRIPTION_RULES).map(Description)
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Who a ticket is assigned to: 1 to 128 characters once trimmed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Assignee(String);
+
+impl Assignee {
+    /// The longest accepted assignee, in characters.
+    pub const MAX_CHARS: usize = 128;
+
+    /// Checks an assignee.
+    pub fn parse(text: &str) -> Result<Self, FieldError> {
+        check_text(text, &ASSIGNEE_RULES).map(Assignee)
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+// Stored tickets are read through the same checks as requests.
+macro_rules! via_string {
+    ($($name:ident),+) => {
+        $(impl TryFrom<String> for $name {
+            type Error = FieldError;
+
+            fn try_from(text: String) -> Result<Self, FieldError> {
+                $name::parse(&text)
             }
         }
 
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = String::deserialize(deserializer)?;
-                $name::parse(&text).map_err(|e| serde::de::Error::custom(e.message))
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
             }
-        }
+        })+
     };
 }
 
-text!(
-    /// A ticket's title: 1 to 200 characters once surrounding whitespace is trimmed.
-    Title, "title", trim: true, min: 1, max: 200, allow: |_| false,
-    "a title is one line of text"
-);
-
-text!(
-    /// A ticket's description: up to 10 000 characters; line breaks and tabs allowed.
-    Description, "description", trim: false, min: 0, max: 10_000,
-    allow: |c| matches!(c, '\n' | '\r' | '\t'),
-    "only line breaks and tabs are allowed"
-);
-
-text!(
-    /// Who a ticket is assigned to: 1 to 128 characters once trimmed.
-    Assignee, "assignee", trim: true, min: 1, max: 128, allow: |_| false,
-    "an assignee is one line of text"
-);
+via_string!(Title, Description, Assignee);
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,6 @@
 //! Request bodies to domain values, with every field error reported at once.
 
+use super::field::{self, ASSIGNEE, DESCRIPTION, PRIORITY, STATUS, TITLE};
 use super::{
     Assignee, Description, FieldError, Priority, Status, TicketFields, TicketPatch, Title,
 };
@@ -7,19 +8,6 @@ use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 use std::fmt;
 use std::str::FromStr;
-
-/// Fields a client may write.
-pub const WRITABLE_FIELDS: &[&str] = &["title", "description", "priority", "status", "assignee"];
-
-/// Fields only the server writes.
-const SERVER_FIELDS: &[&str] = &[
-    "id",
-    "createdAt",
-    "updatedAt",
-    "createdBy",
-    "updatedBy",
-    "version",
-];
 
 /// Why a body is not an acceptable ticket.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,7 +19,7 @@ pub enum InputError {
     #[error("{} field(s) are invalid", .0.len())]
     Invalid(Vec<FieldError>),
     /// A patch that changes nothing.
-    #[error("a patch must change at least one of: {}", WRITABLE_FIELDS.join(", "))]
+    #[error("a patch must change at least one of: {}", field::WRITABLE.join(", "))]
     EmptyPatch,
 }
 
@@ -43,12 +31,12 @@ pub fn parse_fields(body: &[u8]) -> Result<TicketFields, InputError> {
     let mut fields = Partial::default();
     for (name, value) in &object.0 {
         match name.as_str() {
-            "title" => title = required(name, value, Title::parse, &mut errors),
-            _ => fields.take(name, value, false, &mut errors),
+            TITLE => title = required(name, value, Title::parse, &mut errors),
+            _ => fields.take(name, value, "a ticket", &mut errors),
         }
     }
-    if title.is_none() && !object.0.iter().any(|(n, _)| n == "title") {
-        errors.push(FieldError::new("title", "is required"));
+    if title.is_none() && !object.0.iter().any(|(n, _)| n == TITLE) {
+        errors.push(FieldError::new(TITLE, "is required"));
     }
     match title {
         Some(title) if errors.is_empty() => Ok(TicketFields {
@@ -71,8 +59,8 @@ pub fn parse_patch(body: &[u8]) -> Result<TicketPatch, InputError> {
     let mut fields = Partial::default();
     for (name, value) in &object.0 {
         match name.as_str() {
-            "title" => patch.title = required(name, value, Title::parse, &mut errors),
-            _ => fields.take(name, value, true, &mut errors),
+            TITLE => patch.title = required(name, value, Title::parse, &mut errors),
+            _ => fields.take(name, value, "a patch", &mut errors),
         }
     }
     if !errors.is_empty() {
@@ -98,22 +86,22 @@ struct Partial {
 }
 
 impl Partial {
-    fn take(&mut self, name: &str, value: &Value, patch: bool, errors: &mut Vec<FieldError>) {
+    /// Takes one member of a body; `body` names it in messages ("a ticket", "a patch").
+    fn take(&mut self, name: &str, value: &Value, body: &str, errors: &mut Vec<FieldError>) {
         match name {
-            "description" => self.description = optional(name, value, Description::parse, errors),
-            "assignee" => self.assignee = optional(name, value, Assignee::parse, errors),
-            "priority" => self.priority = required(name, value, Priority::from_str, errors),
-            "status" => self.status = required(name, value, Status::from_str, errors),
-            _ if SERVER_FIELDS.contains(&name) => errors.push(FieldError::new(
+            DESCRIPTION => self.description = optional(name, value, Description::parse, errors),
+            ASSIGNEE => self.assignee = optional(name, value, Assignee::parse, errors),
+            PRIORITY => self.priority = required(name, value, Priority::from_str, errors),
+            STATUS => self.status = required(name, value, Status::from_str, errors),
+            _ if field::SERVER.contains(&name) => errors.push(FieldError::new(
                 name,
                 "is managed by the server and cannot be written",
             )),
             _ => errors.push(FieldError::new(
                 name,
                 format!(
-                    "is not a ticket field; {} accepts {}",
-                    if patch { "a patch" } else { "a ticket" },
-                    WRITABLE_FIELDS.join(", ")
+                    "is not a ticket field; {body} accepts {}",
+                    field::WRITABLE.join(", ")
                 ),
             )),
         }

@@ -3,6 +3,7 @@
 //! Request bodies are parsed into these types once, at the edge ([`input`]); everything
 //! behind that works with values that are already valid.
 
+pub mod field;
 mod fields;
 pub mod input;
 mod time;
@@ -102,5 +103,43 @@ impl Ticket {
     /// The entity tag of this version, quoted as HTTP wants it.
     pub fn etag(&self) -> String {
         format!("\"{}\"", self.version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn serialises_exactly_the_declared_field_names() {
+        let ticket = Ticket {
+            description: Some(Description::parse("d").unwrap()),
+            assignee: Some(Assignee::parse("a").unwrap()),
+            ..Ticket::create(
+                TicketFields {
+                    title: Title::parse("t").unwrap(),
+                    description: None,
+                    priority: Priority::Low,
+                    status: Status::New,
+                    assignee: None,
+                },
+                "sub",
+                Timestamp::now(),
+            )
+        };
+        let json = serde_json::to_value(&ticket).unwrap();
+        let names: BTreeSet<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let declared: BTreeSet<&str> = field::WRITABLE
+            .iter()
+            .chain(field::SERVER)
+            .copied()
+            .collect();
+        assert_eq!(names, declared);
     }
 }

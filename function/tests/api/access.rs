@@ -206,6 +206,76 @@ async fn routes_match_with_or_without_the_stage_prefix() {
     );
 }
 
+/// A stage may be named like a segment of the API's paths (`v1`, `tickets`): the routes
+/// must still see `/v1/tickets`, and `Location` must still point where the client called.
+#[tokio::test]
+async fn serves_every_route_under_stages_named_like_path_segments() {
+    let api = TestApi::start().await;
+    for stage in ["v1", "tickets", "dev"] {
+        for stage_in_path in [false, true] {
+            let with_stage = |event: Event| {
+                let event = event.stage(stage);
+                if stage_in_path {
+                    event.stage_in_path()
+                } else {
+                    event
+                }
+            };
+            let created = api
+                .call(with_stage(Event::post(
+                    "/v1/tickets",
+                    json!({"title": "t"}),
+                )))
+                .await;
+            created.assert_status(201);
+            let id = created.json()["id"].as_str().unwrap().to_owned();
+            let one = format!("/v1/tickets/{id}");
+            assert_eq!(
+                created.header("location"),
+                Some(format!("/{stage}{one}").as_str()),
+                "stage {stage}"
+            );
+            for (event, status) in [
+                (Event::get("/v1/tickets"), 200),
+                (Event::get(&one), 200),
+                (Event::put(&one, json!({"title": "u"})), 200),
+                (Event::patch(&one, json!({"status": "OPEN"})), 200),
+                (Event::delete(&one).admin(), 204),
+            ] {
+                api.call(with_stage(event)).await.assert_status(status);
+            }
+        }
+    }
+}
+
+/// Behind a custom domain, API Gateway's `path` carries the base path mapping and no stage.
+#[tokio::test]
+async fn serves_every_route_behind_a_custom_domain_with_a_base_path() {
+    let api = TestApi::start().await;
+    for base_path in ["/api", "/tickets", "/v1", ""] {
+        let created = api
+            .call(Event::post("/v1/tickets", json!({"title": "t"})).custom_domain(base_path))
+            .await;
+        created.assert_status(201);
+        let id = created.json()["id"].as_str().unwrap().to_owned();
+        let one = format!("/v1/tickets/{id}");
+        assert_eq!(
+            created.header("location"),
+            Some(format!("{base_path}{one}").as_str()),
+            "base path {base_path:?}"
+        );
+        api.call(Event::get(&one).custom_domain(base_path))
+            .await
+            .assert_status(200);
+        api.call(Event::get("/v1/tickets").custom_domain(base_path))
+            .await
+            .assert_status(200);
+        api.call(Event::delete(&one).admin().custom_domain(base_path))
+            .await
+            .assert_status(204);
+    }
+}
+
 #[tokio::test]
 async fn answers_unknown_paths_with_404_and_wrong_methods_with_405() {
     let api = TestApi::start().await;

@@ -30,68 +30,8 @@ pub fn function(
     // before the function does: otherwise Lambda creates it on first write, with no
     // retention, and the stack could not own it.
     let function_name = physical_name(FUNCTION_NAME);
-    // Logs go with the stack: they expire anyway, and a retained group would block
-    // re-creating a stack of the same name.
-    let log_group = template.add(
-        Resource::new(
-            LOG_GROUP,
-            LogGroup {
-                log_group_name: Some(crate::sub!("/aws/lambda/", &function_name)),
-                retention_in_days: environment.log_retention_days.map(|d| d.get()),
-            },
-        )
-        .removal_policy(RemovalPolicy::Delete),
-    );
-
-    let table_arn = table.get_att(TableAttribute::Arn);
-    let index_arns = TICKETS
-        .indexes
-        .iter()
-        .map(|index| crate::sub!(&table_arn, "/index/", index.name));
-    // Stream names are chosen by Lambda at run time, so the streams of the function's own
-    // log group are the narrowest resource that can be named: `:log-stream:*` is the only
-    // wildcard in the policy.
-    let own_log_streams = crate::sub!(
-        "arn:",
-        Pseudo::Partition,
-        ":logs:",
-        Pseudo::Region,
-        ":",
-        Pseudo::AccountId,
-        ":log-group:",
-        &log_group,
-        ":log-stream:*"
-    );
-    let permissions = PolicyDocument::new([
-        Statement::allow(
-            "TableItems",
-            iam_actions(Target::Table),
-            [table_arn.clone()],
-        ),
-        Statement::allow("IndexQueries", iam_actions(Target::Indexes), index_arns),
-        Statement::allow(
-            "OwnLogStreams",
-            ["logs:CreateLogStream", "logs:PutLogEvents"],
-            [own_log_streams],
-        ),
-    ]);
-    let role = template.add(Resource::new(
-        ROLE,
-        Role {
-            role_name: None,
-            description: Some(format!(
-                "Runs the {FUNCTION_NAME} function ({}).",
-                environment.name
-            )),
-            assume_role_policy_document: PolicyDocument::new([Statement::service_may_assume_role(
-                "lambda.amazonaws.com",
-            )]),
-            policies: vec![InlinePolicy {
-                policy_name: FUNCTION_NAME.to_owned(),
-                policy_document: permissions,
-            }],
-        },
-    ));
+    let log_group = log_group(template, environment, &function_name);
+    let role = role(template, environment, table, &log_group);
 
     let settings = &environment.lambda;
     let mut variables = BTreeMap::from([
@@ -99,10 +39,6 @@ pub fn function(
         (
             config::ALLOWED_ORIGINS.to_owned(),
             Expr::literal(environment.allowed_origins_value()),
-        ),
-        (
-            config::IGNORE_STAGE_IN_PATH.to_owned(),
-            Expr::literal("true"),
         ),
     ]);
     if let Some(level) = environment.log_level {
@@ -133,4 +69,83 @@ pub fn function(
         )
         .depends_on(&log_group),
     )
+}
+
+/// The function's log group, with the environment's retention.
+fn log_group(
+    template: &mut Template,
+    environment: &Environment,
+    function_name: &Expr,
+) -> Ref<LogGroup> {
+    // Logs go with the stack: they expire anyway, and a retained group would block
+    // re-creating a stack of the same name.
+    template.add(
+        Resource::new(
+            LOG_GROUP,
+            LogGroup {
+                log_group_name: Some(crate::sub!("/aws/lambda/", function_name)),
+                retention_in_days: environment.log_retention_days.map(|d| d.get()),
+            },
+        )
+        .removal_policy(RemovalPolicy::Delete),
+    )
+}
+
+/// The execution role: exactly the manifest's DynamoDB actions on the table and its
+/// indexes, and writing to the function's own log streams.
+fn role(
+    template: &mut Template,
+    environment: &Environment,
+    table: &Ref<Table>,
+    log_group: &Ref<LogGroup>,
+) -> Ref<Role> {
+    let table_arn = table.get_att(TableAttribute::Arn);
+    let index_arns = TICKETS
+        .indexes
+        .iter()
+        .map(|index| crate::sub!(&table_arn, "/index/", index.name));
+    // Stream names are chosen by Lambda at run time, so the streams of the function's own
+    // log group are the narrowest resource that can be named: `:log-stream:*` is the only
+    // wildcard in the policy.
+    let own_log_streams = crate::sub!(
+        "arn:",
+        Pseudo::Partition,
+        ":logs:",
+        Pseudo::Region,
+        ":",
+        Pseudo::AccountId,
+        ":log-group:",
+        log_group,
+        ":log-stream:*"
+    );
+    let permissions = PolicyDocument::new([
+        Statement::allow(
+            "TableItems",
+            iam_actions(Target::Table),
+            [table_arn.clone()],
+        ),
+        Statement::allow("IndexQueries", iam_actions(Target::Indexes), index_arns),
+        Statement::allow(
+            "OwnLogStreams",
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            [own_log_streams],
+        ),
+    ]);
+    template.add(Resource::new(
+        ROLE,
+        Role {
+            role_name: None,
+            description: Some(format!(
+                "Runs the {FUNCTION_NAME} function ({}).",
+                environment.name
+            )),
+            assume_role_policy_document: PolicyDocument::new([Statement::service_may_assume_role(
+                "lambda.amazonaws.com",
+            )]),
+            policies: vec![InlinePolicy {
+                policy_name: FUNCTION_NAME.to_owned(),
+                policy_document: permissions,
+            }],
+        },
+    ))
 }

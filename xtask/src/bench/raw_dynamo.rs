@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::AttributeValue;
-use manage_tickets::store;
+use manage_tickets::store::client as store;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tickets_manifest::table::{self, LIST_KEY_VALUE, TICKET_PREFIX, attr};

@@ -12,6 +12,7 @@ pub struct Event {
     path: String,
     stage: String,
     stage_in_path: bool,
+    base_path: Option<String>,
     headers: Vec<(String, String)>,
     query: Vec<(String, String)>,
     path_parameters: BTreeMap<String, String>,
@@ -41,6 +42,7 @@ impl Event {
             path: path.to_owned(),
             stage: "dev".to_owned(),
             stage_in_path: false,
+            base_path: None,
             headers: vec![(
                 "Host".into(),
                 "abc123.execute-api.us-east-1.amazonaws.com".into(),
@@ -136,6 +138,14 @@ impl Event {
         self
     }
 
+    /// Called through a custom domain whose base path mapping is `base_path` (`/api`, or
+    /// `""` for the domain's root): API Gateway then puts the base path, and no stage, in
+    /// both `path` and `requestContext.path`.
+    pub fn custom_domain(mut self, base_path: &str) -> Self {
+        self.base_path = Some(base_path.to_owned());
+        self
+    }
+
     /// Uses `stage` as the stage name.
     pub fn stage(mut self, stage: &str) -> Self {
         self.stage = stage.to_owned();
@@ -181,8 +191,11 @@ impl Event {
             }
             (Value::Object(single), Value::Object(multi))
         };
-        let public_path = format!("/{}{}", self.stage, self.path);
-        let event_path = if self.stage_in_path {
+        let public_path = match &self.base_path {
+            Some(base_path) => format!("{base_path}{}", self.path),
+            None => format!("/{}{}", self.stage, self.path),
+        };
+        let event_path = if self.stage_in_path || self.base_path.is_some() {
             public_path.clone()
         } else {
             self.path.clone()

@@ -19,11 +19,12 @@ use aws_smithy_types::config_bag::ConfigBag;
 pub use event::{Event, Response};
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Adapter, Context, LambdaEvent, Service};
-use manage_tickets::config::{AllowedOrigins, Config};
+use manage_tickets::config::Config;
 use manage_tickets::store::TicketStore;
 use std::collections::BTreeSet;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
+use tickets_manifest::cors::Origin;
 use tickets_manifest::table::{AttributeType, TICKETS};
 use tokio::sync::oneshot;
 use tower::util::BoxCloneSyncService;
@@ -65,9 +66,9 @@ impl Intercept for Recorder {
 pub fn client(endpoint: &str, recorder: Option<Recorder>) -> Client {
     let mut config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
-        .http_client(manage_tickets::store::http_client())
-        .timeout_config(manage_tickets::store::timeouts())
-        .retry_config(manage_tickets::store::retries())
+        .http_client(manage_tickets::store::client::http_client())
+        .timeout_config(manage_tickets::store::client::timeouts())
+        .retry_config(manage_tickets::store::client::retries())
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "tests"));
@@ -188,7 +189,7 @@ pub struct TestApi {
 pub fn config(table: &str) -> Config {
     Config {
         table_name: table.to_owned(),
-        allowed_origins: AllowedOrigins::List(vec![ALLOWED_ORIGIN.to_owned()]),
+        allowed_origins: vec![Origin::Exact(ALLOWED_ORIGIN.to_owned())],
         log_level: tracing::Level::INFO,
     }
 }

@@ -8,7 +8,3 @@ pub const ALLOWED_ORIGINS: &str = "ALLOWED_ORIGINS";
 
 /// Log level: `error`, `warn`, `info` (default), `debug` or `trace` (optional).
 pub const LOG_LEVEL: &str = "LOG_LEVEL";
-
-/// Read by `lambda_http`: when set, it passes API Gateway's path through without adding
-/// the stage name, so routes match with or without a stage prefix.
-pub const IGNORE_STAGE_IN_PATH: &str = "AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH";

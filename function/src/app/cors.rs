@@ -1,21 +1,24 @@
 //! CORS, from the manifest's policy and the configured origins.
 
-use crate::config::AllowedOrigins;
 use http::{HeaderName, HeaderValue, Method};
 use std::time::Duration;
-use tickets_manifest::cors::{ALLOW_HEADERS, ALLOW_METHODS, EXPOSE_HEADERS, MAX_AGE_SECONDS};
+use tickets_manifest::cors::{
+    ALLOW_HEADERS, ALLOW_METHODS, EXPOSE_HEADERS, MAX_AGE_SECONDS, Origin,
+};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// The CORS layer: allowed origins are echoed (with `Vary: Origin`), others get no
 /// `Access-Control-Allow-Origin`; preflight requests are answered here, before identity.
-pub fn layer(origins: &AllowedOrigins) -> CorsLayer {
-    let allow_origin = match origins {
-        AllowedOrigins::Any => AllowOrigin::mirror_request(),
-        AllowedOrigins::List(list) => AllowOrigin::list(
-            list.iter()
-                .filter_map(|o| HeaderValue::from_str(o).ok())
+pub fn layer(origins: &[Origin]) -> CorsLayer {
+    let allow_origin = if origins.contains(&Origin::Any) {
+        AllowOrigin::mirror_request()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o.as_str()).ok())
                 .collect::<Vec<_>>(),
-        ),
+        )
     };
     CorsLayer::new()
         .allow_origin(allow_origin)

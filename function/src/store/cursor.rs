@@ -3,7 +3,8 @@
 //! A token names the last ticket of a page and the query it belongs to, and carries a
 //! MAC keyed by the table name. The MAC is for integrity, not secrecy: an edited,
 //! truncated or foreign token (another table, another filter) is refused with a `400`
-//! instead of reaching DynamoDB as a malformed start key.
+//! instead of reaching DynamoDB as a malformed start key. Anyone who knows the table's
+//! name can forge a token, which only lets them start a listing where they like.
 
 use crate::ticket::{Status, TicketId};
 use base64::Engine;
