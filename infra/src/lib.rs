@@ -4,8 +4,6 @@
 //! This crate only builds templates; it runs no processes and calls no AWS API
 //! (that is `xtask`'s job).
 
-#![warn(missing_docs)]
-
 pub mod cfn;
 pub mod environment;
 pub mod stack;
@@ -16,16 +14,8 @@ pub use stack::ticket_stack;
 
 use std::path::Path;
 
-/// Why a template could not be synthesized.
-#[derive(Debug, thiserror::Error)]
-pub enum SynthError {
-    /// The environment file is missing, invalid or unsafe.
-    #[error(transparent)]
-    Environment(#[from] EnvironmentError),
-}
-
 /// Loads `environments/<environment>.yaml` under `root` and builds its ticket stack.
-pub fn synth(root: &Path, environment: &str) -> Result<Template, SynthError> {
+pub fn synth(root: &Path, environment: &str) -> Result<Template, EnvironmentError> {
     let environment = Environment::load(root, environment)?;
     Ok(ticket_stack(&environment))
 }

@@ -8,12 +8,14 @@ mod expr;
 pub mod iam;
 pub mod lambda;
 pub mod logs;
+mod registry;
 mod resource;
 mod template;
+mod yaml;
 
 pub use expr::{Expr, Pseudo};
+pub use registry::{Properties, RESOURCE_TYPES, resource_info};
 pub use resource::{
-    Attribute, LogicalId, NoAttributes, Properties, RESOURCE_TYPES, Ref, RemovalPolicy, Resource,
-    ResourceInfo, ResourceType, resource_info,
+    Attribute, LogicalId, NoAttributes, Ref, RemovalPolicy, Resource, ResourceInfo, ResourceType,
 };
 pub use template::{Format, Output, ParamRef, Parameter, ParameterType, ResourceEntry, Template};

@@ -1,14 +1,13 @@
 //! Resource types, typed handles to declared resources, and what the deploy tool needs to
-//! know about each type.
+//! know about each type. The list of types lives in [`super::registry`].
 
 use super::expr::Expr;
-use super::{apigateway, cognito, dynamodb, iam, lambda, logs};
 use serde::Serialize;
 use std::fmt;
 use std::marker::PhantomData;
 
 /// A CloudFormation resource type: its properties struct plus static knowledge about it.
-pub trait ResourceType: Serialize + Into<Properties> {
+pub trait ResourceType: Serialize {
     /// The type's name, stateful-ness and replacement rules.
     const INFO: ResourceInfo;
     /// The attributes `Fn::GetAtt` can read from a resource of this type.
@@ -51,76 +50,6 @@ impl ResourceInfo {
     pub fn replaces_on(&self, property: &str) -> bool {
         self.replaced_by.contains(&property)
     }
-}
-
-/// Looks up what is known about a resource type by its CloudFormation name.
-pub fn resource_info(type_name: &str) -> Option<ResourceInfo> {
-    RESOURCE_TYPES
-        .iter()
-        .find(|info| info.type_name == type_name)
-        .copied()
-}
-
-macro_rules! resource_types {
-    ($($(#[$doc:meta])* $variant:ident($ty:ty)),+ $(,)?) => {
-        /// The properties of a resource of any type this model knows.
-        #[derive(Debug, Clone, PartialEq, Serialize)]
-        #[serde(untagged)]
-        pub enum Properties {
-            $($(#[$doc])* $variant($ty),)+
-        }
-
-        $(impl From<$ty> for Properties {
-            fn from(properties: $ty) -> Self {
-                Properties::$variant(properties)
-            }
-        })+
-
-        impl Properties {
-            /// Static knowledge of this resource's type.
-            pub fn info(&self) -> ResourceInfo {
-                match self {
-                    $(Properties::$variant(_) => <$ty as ResourceType>::INFO,)+
-                }
-            }
-        }
-
-        /// Every resource type the model knows.
-        pub const RESOURCE_TYPES: &[ResourceInfo] = &[$(<$ty as ResourceType>::INFO,)+];
-    };
-}
-
-resource_types! {
-    /// `AWS::ApiGateway::Authorizer`
-    ApiGatewayAuthorizer(apigateway::Authorizer),
-    /// `AWS::ApiGateway::Deployment`
-    ApiGatewayDeployment(apigateway::Deployment),
-    /// `AWS::ApiGateway::GatewayResponse`
-    ApiGatewayGatewayResponse(apigateway::GatewayResponse),
-    /// `AWS::ApiGateway::Method`
-    ApiGatewayMethod(apigateway::Method),
-    /// `AWS::ApiGateway::Resource`
-    ApiGatewayResource(apigateway::Resource),
-    /// `AWS::ApiGateway::RestApi`
-    ApiGatewayRestApi(apigateway::RestApi),
-    /// `AWS::ApiGateway::Stage`
-    ApiGatewayStage(apigateway::Stage),
-    /// `AWS::Cognito::UserPool`
-    CognitoUserPool(cognito::UserPool),
-    /// `AWS::Cognito::UserPoolClient`
-    CognitoUserPoolClient(cognito::UserPoolClient),
-    /// `AWS::Cognito::UserPoolGroup`
-    CognitoUserPoolGroup(cognito::UserPoolGroup),
-    /// `AWS::DynamoDB::Table`
-    DynamoDbTable(dynamodb::Table),
-    /// `AWS::IAM::Role`
-    IamRole(iam::Role),
-    /// `AWS::Lambda::Function`
-    LambdaFunction(lambda::Function),
-    /// `AWS::Lambda::Permission`
-    LambdaPermission(lambda::Permission),
-    /// `AWS::Logs::LogGroup`
-    LogsLogGroup(logs::LogGroup),
 }
 
 /// Something with a logical id in a template: a resource or a parameter handle.
@@ -243,42 +172,5 @@ impl<T: ResourceType> Resource<T> {
     /// Keeps the physical resource when the stack deletes or replaces it.
     pub fn retain(self) -> Self {
         self.removal_policy(RemovalPolicy::Retain)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn knows_which_types_hold_data() {
-        let stateful: Vec<_> = RESOURCE_TYPES
-            .iter()
-            .filter(|info| info.stateful)
-            .map(|info| info.type_name)
-            .collect();
-        assert_eq!(
-            stateful,
-            vec!["AWS::Cognito::UserPool", "AWS::DynamoDB::Table"]
-        );
-    }
-
-    #[test]
-    fn looks_up_replacement_rules_by_type_name() {
-        let table = resource_info("AWS::DynamoDB::Table").unwrap();
-        assert!(table.stateful);
-        assert!(table.replaces_on("TableName"));
-        assert!(table.replaces_on("KeySchema"));
-        assert!(!table.replaces_on("BillingMode"));
-        assert!(resource_info("AWS::S3::Bucket").is_none());
-    }
-
-    #[test]
-    fn every_type_is_listed_once() {
-        let mut names: Vec<_> = RESOURCE_TYPES.iter().map(|i| i.type_name).collect();
-        let count = names.len();
-        names.sort_unstable();
-        names.dedup();
-        assert_eq!(names.len(), count);
     }
 }

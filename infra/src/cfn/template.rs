@@ -1,7 +1,9 @@
 //! The template: parameters, resources and outputs, rendered deterministically to JSON or YAML.
 
 use super::expr::Expr;
-use super::resource::{LogicalId, Properties, Ref, RemovalPolicy, Resource, ResourceType};
+use super::registry::Properties;
+use super::resource::{LogicalId, Ref, RemovalPolicy, Resource, ResourceType};
+use super::yaml;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use sha2::{Digest, Sha256};
@@ -80,7 +82,7 @@ impl Template {
     /// # Panics
     /// If the logical id is not alphanumeric or already names a parameter or resource, or a
     /// `DependsOn` target has not been declared yet.
-    pub fn add<T: ResourceType>(&mut self, resource: Resource<T>) -> Ref<T> {
+    pub fn add<T: ResourceType + Into<Properties>>(&mut self, resource: Resource<T>) -> Ref<T> {
         let Resource {
             logical_id,
             properties,
@@ -134,11 +136,6 @@ impl Template {
         self.resources.iter()
     }
 
-    /// The resource with this logical id.
-    pub fn resource(&self, logical_id: &str) -> Option<&ResourceEntry> {
-        self.resources.get(logical_id)
-    }
-
     /// Outputs in declaration order.
     pub fn outputs(&self) -> impl Iterator<Item = (&str, &Output)> {
         self.outputs.iter()
@@ -154,10 +151,7 @@ impl Template {
             hasher.update(serde_json::to_vec(entry).expect("a resource always serializes"));
             hasher.update(b"\n");
         }
-        hasher.finalize()[..5]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hex::encode(&hasher.finalize()[..5])
     }
 
     /// Pretty JSON, for people and files.
@@ -174,7 +168,7 @@ impl Template {
 
     /// YAML with long-form intrinsics (`Ref:`, `Fn::Sub:`), so no custom tags are needed.
     pub fn to_yaml(&self) -> String {
-        quote_yaml11_ambiguities(
+        yaml::quote_yaml11_ambiguities(
             &serde_norway::to_string(self).expect("a template always serializes"),
         )
     }
@@ -197,87 +191,6 @@ impl Template {
             "logical id {logical_id} is declared twice"
         );
     }
-}
-
-/// Quotes the plain scalars a YAML 1.1 reader would not read as strings.
-///
-/// serde_norway writes YAML 1.2, where `2012-10-17` and `on` are strings, but CloudFormation
-/// documents YAML 1.1 and PyYAML (moto, most Python tools) reads them as a date and a
-/// boolean: an IAM policy `Version` then arrives as a date.
-fn quote_yaml11_ambiguities(yaml: &str) -> String {
-    let mut out = String::with_capacity(yaml.len() + 32);
-    // Indentation of the line that opened a block scalar, while inside one.
-    let mut block_parent: Option<usize> = None;
-    for line in yaml.lines() {
-        let indent = line.len() - line.trim_start().len();
-        if let Some(parent) = block_parent {
-            if line.trim().is_empty() || indent > parent {
-                out.push_str(line);
-                out.push('\n');
-                continue;
-            }
-            block_parent = None;
-        }
-        let value_at = scalar_start(line);
-        let value = &line[value_at..];
-        if value.starts_with('|') || value.starts_with('>') {
-            block_parent = Some(indent);
-            out.push_str(line);
-        } else if is_yaml11_non_string(value) {
-            out.push_str(&line[..value_at]);
-            out.push('\'');
-            out.push_str(value);
-            out.push('\'');
-        } else {
-            out.push_str(line);
-        }
-        out.push('\n');
-    }
-    out
-}
-
-/// Where the scalar value of a `key: value` or `- value` line starts (the line's end when
-/// there is none, or when the key is quoted).
-fn scalar_start(line: &str) -> usize {
-    let mut at = line.len() - line.trim_start().len();
-    while line[at..].starts_with("- ") {
-        at += 2;
-    }
-    let rest = &line[at..];
-    if rest.starts_with(['\'', '"']) {
-        return if rest.contains(": ") { line.len() } else { at };
-    }
-    match rest.find(": ") {
-        Some(colon) => at + colon + 2,
-        None if rest.ends_with(':') => line.len(),
-        None => at,
-    }
-}
-
-/// YAML 1.1 booleans, timestamps and base-60 numbers, written plain.
-fn is_yaml11_non_string(value: &str) -> bool {
-    const BOOLEANS: &[&str] = &[
-        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off",
-        "OFF",
-    ];
-    let digits = |part: &str, min: usize, max: usize| {
-        (min..=max).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit())
-    };
-    let date = value.get(..10).unwrap_or(value);
-    let mut parts = date.splitn(3, '-');
-    let is_date = matches!(
-        (parts.next(), parts.next(), parts.next()),
-        (Some(y), Some(m), Some(d)) if digits(y, 4, 4) && digits(m, 1, 2) && digits(d.split(['T', 't', ' ']).next().unwrap_or(d), 1, 2)
-    );
-    let is_base60 = value.contains(':')
-        && value.split(':').enumerate().all(|(i, part)| {
-            if i == 0 {
-                digits(part, 1, 20)
-            } else {
-                digits(part, 1, 2)
-            }
-        });
-    BOOLEANS.contains(&value) || is_date || is_base60
 }
 
 fn is_logical_id(id: &str) -> bool {
@@ -318,11 +231,6 @@ impl ResourceEntry {
     /// `UpdateReplacePolicy`, when set.
     pub fn update_replace_policy(&self) -> Option<RemovalPolicy> {
         self.update_replace_policy
-    }
-
-    /// The typed properties.
-    pub fn properties(&self) -> &Properties {
-        &self.properties
     }
 }
 
@@ -528,18 +436,12 @@ mod tests {
     }
 
     #[test]
-    fn yaml_quotes_what_yaml_1_1_would_not_read_as_a_string() {
+    fn yaml_quotes_the_format_version_for_yaml_1_1_readers() {
         let yaml = sample().to_yaml();
         assert!(
             yaml.starts_with("AWSTemplateFormatVersion: '2010-09-09'\n"),
             "{yaml}"
         );
-        let text = "a: 2012-10-17\nb:\n- on\n- x: 1:30\nc: |-\n  d: 2012-10-17\n  no\ne: 'no'\nf: 2012-10-17T10:00:00Z\n";
-        assert_eq!(
-            quote_yaml11_ambiguities(text),
-            "a: '2012-10-17'\nb:\n- 'on'\n- x: '1:30'\nc: |-\n  d: 2012-10-17\n  no\ne: 'no'\nf: '2012-10-17T10:00:00Z'\n"
-        );
-        assert_eq!(quote_yaml11_ambiguities("k: v\n- 2\n"), "k: v\n- 2\n");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::cfn::apigateway::{
 };
 use crate::cfn::cognito::{UserPool, UserPoolAttribute};
 use crate::cfn::lambda::{Function, FunctionAttribute, Permission};
-use crate::cfn::{Expr, LogicalId, Pseudo, Ref, Resource, Template};
+use crate::cfn::{Expr, LogicalId, Pseudo, Ref, Resource, ResourceType, Template};
 use crate::environment::{Environment, Origin};
 use std::collections::BTreeMap;
 use tickets_manifest::cors;
@@ -63,11 +63,34 @@ pub fn rest_api(
             provider_arns: vec![user_pool.get_att(UserPoolAttribute::Arn)],
         },
     ));
+    let methods = methods(template, &api, &authorizer, function);
+    let responses = gateway_responses(template, &api, environment);
+    let deployment = deployment(template, &api, &methods, &responses);
+    stage(template, &api, &deployment, environment);
+    invoke_permission(template, &api, function);
 
-    // Every method must exist before the deployment snapshots the API, and so must the
-    // gateway responses, or the first deployment would serve without them.
-    let mut methods: Vec<Ref<Method>> = Vec::new();
-    let mut responses: Vec<Ref<GatewayResponse>> = Vec::new();
+    Api {
+        url: crate::sub!(
+            "https://",
+            &api,
+            ".execute-api.",
+            Pseudo::Region,
+            ".",
+            Pseudo::UrlSuffix,
+            "/",
+            environment.name.as_str()
+        ),
+    }
+}
+
+/// One method per route and HTTP method of the manifest, each proxying to the function;
+/// all but preflight behind the Cognito authorizer.
+fn methods(
+    template: &mut Template,
+    api: &Ref<RestApi>,
+    authorizer: &Ref<Authorizer>,
+    function: &Ref<Function>,
+) -> Vec<Ref<Method>> {
     let invoke_uri = crate::sub!(
         "arn:",
         Pseudo::Partition,
@@ -77,7 +100,8 @@ pub fn rest_api(
         function.get_att(FunctionAttribute::Arn),
         "/invocations"
     );
-    let paths = path_resources(template, &api);
+    let paths = path_resources(template, api);
+    let mut methods = Vec::new();
     for route in ROUTES {
         let resource = &paths
             .iter()
@@ -111,31 +135,52 @@ pub fn rest_api(
             )));
         }
     }
-    for response_type in [
+    methods
+}
+
+/// CORS headers on the errors API Gateway answers itself.
+fn gateway_responses(
+    template: &mut Template,
+    api: &Ref<RestApi>,
+    environment: &Environment,
+) -> Vec<Ref<GatewayResponse>> {
+    [
         GatewayResponseType::Default4xx,
         GatewayResponseType::Default5xx,
-    ] {
-        responses.push(template.add(Resource::new(
+    ]
+    .into_iter()
+    .map(|response_type| {
+        template.add(Resource::new(
             format!("GatewayResponse{}", pascal_case(response_type.as_str())),
             GatewayResponse {
                 rest_api_id: api.reference(),
                 response_type,
                 response_parameters: cors_headers(environment),
             },
-        )));
-    }
+        ))
+    })
+    .collect()
+}
 
-    // A deployment is a snapshot: CloudFormation only takes a new one when the resource
-    // is new, so its logical id carries a digest of everything the snapshot contains.
+/// The deployment: a snapshot of the API, taken after every method and gateway response
+/// exists (or the first deployment would serve without them).
+fn deployment(
+    template: &mut Template,
+    api: &Ref<RestApi>,
+    methods: &[Ref<Method>],
+    responses: &[Ref<GatewayResponse>],
+) -> Ref<Deployment> {
+    // CloudFormation only takes a new snapshot when the resource is new, so its logical id
+    // carries a digest of everything the snapshot contains.
     let shape = template.fingerprint(|entry| {
-        matches!(
-            entry.type_name(),
-            "AWS::ApiGateway::RestApi"
-                | "AWS::ApiGateway::Resource"
-                | "AWS::ApiGateway::Method"
-                | "AWS::ApiGateway::Authorizer"
-                | "AWS::ApiGateway::GatewayResponse"
-        )
+        [
+            RestApi::INFO.type_name,
+            PathResource::INFO.type_name,
+            Method::INFO.type_name,
+            Authorizer::INFO.type_name,
+            GatewayResponse::INFO.type_name,
+        ]
+        .contains(&entry.type_name())
     });
     let mut deployment = Resource::new(
         format!("{DEPLOYMENT_PREFIX}{shape}"),
@@ -144,14 +189,22 @@ pub fn rest_api(
             description: Some(format!("API shape {shape}.")),
         },
     );
-    for method in &methods {
+    for method in methods {
         deployment = deployment.depends_on(method);
     }
-    for response in &responses {
+    for response in responses {
         deployment = deployment.depends_on(response);
     }
-    let deployment = template.add(deployment);
+    template.add(deployment)
+}
 
+/// The stage named after the environment, with its throttling.
+fn stage(
+    template: &mut Template,
+    api: &Ref<RestApi>,
+    deployment: &Ref<Deployment>,
+    environment: &Environment,
+) {
     template.add(Resource::new(
         STAGE,
         Stage {
@@ -167,14 +220,16 @@ pub fn rest_api(
             }],
         },
     ));
+}
 
+/// Lets this API, and only it (any stage, method and path), invoke the function.
+fn invoke_permission(template: &mut Template, api: &Ref<RestApi>, function: &Ref<Function>) {
     template.add(Resource::new(
         INVOKE_PERMISSION,
         Permission {
             action: "lambda:InvokeFunction".to_owned(),
             function_name: function.reference(),
             principal: "apigateway.amazonaws.com".to_owned(),
-            // Only this API (any stage, method and path) may invoke the function.
             source_arn: Some(crate::sub!(
                 "arn:",
                 Pseudo::Partition,
@@ -183,24 +238,11 @@ pub fn rest_api(
                 ":",
                 Pseudo::AccountId,
                 ":",
-                &api,
+                api,
                 "/*"
             )),
         },
     ));
-
-    Api {
-        url: crate::sub!(
-            "https://",
-            &api,
-            ".execute-api.",
-            Pseudo::Region,
-            ".",
-            Pseudo::UrlSuffix,
-            "/",
-            environment.name.as_str()
-        ),
-    }
 }
 
 /// Declares one resource per path segment of the routes, parents first.
