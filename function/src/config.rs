@@ -1,18 +1,19 @@
 //! Start-up configuration, read from the environment variables the manifest declares.
 
-use tickets_manifest::config::{ALLOWED_ORIGINS, LOG_LEVEL, TABLE_NAME};
+use crate::telemetry::LogSettings;
+use tickets_manifest::config::{ALLOWED_ORIGINS, LOG_DIRECTIVES, LOG_LEVEL, TABLE_NAME};
 use tickets_manifest::cors::{self, Origin};
 use tracing::Level;
 
 /// Everything the function needs to start.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// DynamoDB table name.
     pub table_name: String,
     /// CORS origins: `[Origin::Any]`, or exact origins.
     pub allowed_origins: Vec<Origin>,
-    /// Most verbose level logged.
-    pub log_level: Level,
+    /// What to log.
+    pub log: LogSettings,
 }
 
 /// A configuration value that is missing or unusable.
@@ -62,19 +63,39 @@ impl Config {
             value: origins.clone(),
             reason: err.to_string(),
         })?;
-        let log_level = match lookup(LOG_LEVEL) {
+        let level = match lookup(LOG_LEVEL) {
             None => Level::INFO,
-            Some(value) => value.trim().parse().map_err(|_| ConfigError::Invalid {
+            Some(value) => parse_level(&value).ok_or_else(|| ConfigError::Invalid {
                 var: LOG_LEVEL,
                 value,
-                reason: "use one of error, warn, info, debug, trace".into(),
+                reason: "use one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL (set it with the function's LoggingConfig)".into(),
+            })?,
+        };
+        let directives = match lookup(LOG_DIRECTIVES) {
+            None => Default::default(),
+            Some(value) => value.parse().map_err(|_| ConfigError::Invalid {
+                var: LOG_DIRECTIVES,
+                value,
+                reason: "write target=level directives separated by commas, e.g. aws_smithy_runtime=debug,hyper_util=debug".into(),
             })?,
         };
         Ok(Config {
             table_name,
             allowed_origins,
-            log_level,
+            log: LogSettings { level, directives },
         })
+    }
+}
+
+/// Lambda's level names, in any case; `FATAL` is logged as `ERROR`.
+fn parse_level(text: &str) -> Option<Level> {
+    match text.trim().to_ascii_uppercase().as_str() {
+        "TRACE" => Some(Level::TRACE),
+        "DEBUG" => Some(Level::DEBUG),
+        "INFO" => Some(Level::INFO),
+        "WARN" => Some(Level::WARN),
+        "ERROR" | "FATAL" => Some(Level::ERROR),
+        _ => None,
     }
 }
 
@@ -99,7 +120,8 @@ mod tests {
                 "ALLOWED_ORIGINS",
                 "https://a.example, http://localhost:5173",
             ),
-            ("LOG_LEVEL", "debug"),
+            ("AWS_LAMBDA_LOG_LEVEL", "DEBUG"),
+            ("RUST_LOG", "aws_smithy_runtime=debug"),
         ])
         .unwrap();
         assert_eq!(c.table_name, "tickets-dev");
@@ -110,7 +132,12 @@ mod tests {
                 Origin::Exact("http://localhost:5173".into())
             ]
         );
-        assert_eq!(c.log_level, Level::DEBUG);
+        assert_eq!(c.log.level, Level::DEBUG);
+        let filter = c.log.filter();
+        assert!(filter.would_enable("manage_tickets::store", &Level::DEBUG));
+        assert!(filter.would_enable("aws_smithy_runtime::client", &Level::DEBUG));
+        assert!(!filter.would_enable("hyper_util::client", &Level::INFO));
+        assert!(filter.would_enable("hyper_util::client", &Level::WARN));
     }
 
     #[test]
@@ -160,9 +187,19 @@ mod tests {
         let err = config(&[
             ("TABLE_NAME", "t"),
             ("ALLOWED_ORIGINS", "*"),
-            ("LOG_LEVEL", "loud"),
+            ("AWS_LAMBDA_LOG_LEVEL", "loud"),
         ])
         .unwrap_err();
-        assert!(err.to_string().contains("error, warn, info, debug, trace"));
+        assert!(
+            err.to_string()
+                .contains("TRACE, DEBUG, INFO, WARN, ERROR, FATAL")
+        );
+        let err = config(&[
+            ("TABLE_NAME", "t"),
+            ("ALLOWED_ORIGINS", "*"),
+            ("RUST_LOG", "=="),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("target=level"));
     }
 }

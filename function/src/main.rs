@@ -12,7 +12,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(config.log_level);
+    telemetry::init(&config.log);
     let store = store::TicketStore::new(store::client::connect().await, &config.table_name);
     match lambda_http::run(app::service(store, &config)).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -14,9 +14,10 @@ pub const CONTENT_TYPE: &str = "application/problem+json";
 /// and, for validation failures, `errors`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
-    /// URI naming the kind of problem; documented in `openapi/api.yaml`.
-    #[serde(rename = "type")]
-    pub kind: String,
+    /// The kind of problem: the last segment of its `type` URI, documented in
+    /// `openapi/api.yaml` (`validation` is `https://tickets.example.com/problems/validation`).
+    #[serde(rename = "type", serialize_with = "type_uri")]
+    pub kind: &'static str,
     /// Short, fixed summary of the kind.
     pub title: &'static str,
     /// HTTP status code.
@@ -28,21 +29,49 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
     #[serde(skip)]
     retry_after_seconds: Option<u32>,
+    #[serde(skip)]
+    cause: Option<Box<str>>,
+}
+
+fn type_uri<S: serde::Serializer>(kind: &&'static str, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&format_args!("{TYPE_PREFIX}{kind}"))
+}
+
+/// What the request log needs to know of a problem response: its kind and, for our own
+/// faults, the cause (never sent to the client).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProblemReport {
+    /// The last segment of the problem's `type` (`validation`, `unavailable`).
+    pub kind: &'static str,
+    /// What failed inside, for a 5xx.
+    pub cause: Option<String>,
 }
 
 /// Prefix of every problem `type` URI.
 pub const TYPE_PREFIX: &str = "https://tickets.example.com/problems/";
 
 impl Problem {
-    fn new(status: StatusCode, slug: &str, title: &'static str, detail: impl Into<String>) -> Self {
+    fn new(
+        status: StatusCode,
+        slug: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         Problem {
-            kind: format!("{TYPE_PREFIX}{slug}"),
+            kind: slug,
             title,
             status: status.as_u16(),
             detail: detail.into(),
             errors: Vec::new(),
             retry_after_seconds: None,
+            cause: None,
         }
+    }
+
+    /// Records what failed inside, for the log; the client never sees it.
+    pub fn caused_by(mut self, cause: impl Into<String>) -> Self {
+        self.cause = Some(cause.into().into_boxed_str());
+        self
     }
 
     /// 400: fields of the request are invalid.
@@ -183,6 +212,10 @@ impl IntoResponse for Problem {
         if let Some(seconds) = self.retry_after_seconds {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        response.extensions_mut().insert(ProblemReport {
+            kind: self.kind,
+            cause: self.cause.map(String::from),
+        });
         response
     }
 }
@@ -205,12 +238,10 @@ impl From<StoreError> for Problem {
             )),
             StoreError::IdempotencyKeyReused => Problem::idempotency_key_reused(),
             StoreError::Unavailable(reason) => {
-                tracing::warn!(error = %reason, "DynamoDB unavailable");
-                Problem::unavailable(1)
+                Problem::unavailable(1).caused_by(format!("DynamoDB unavailable: {reason}"))
             }
             StoreError::Internal(reason) => {
-                tracing::error!(error = %reason, "DynamoDB call failed");
-                Problem::internal()
+                Problem::internal().caused_by(format!("DynamoDB call failed: {reason}"))
             }
         }
     }

@@ -2,7 +2,7 @@
 //! created, written in one transaction with the ticket.
 
 use super::item::{Item, TicketItem, encode, string};
-use super::{Created, StoreError, TicketStore, classify};
+use super::{Created, StoreError, TicketStore, classify, timed};
 use crate::ticket::{Ticket, TicketFields, Timestamp};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
@@ -96,13 +96,12 @@ impl TicketStore {
                 ticket: ticket.clone(),
                 expires_at: now.unix_seconds() + IDEMPOTENCY_WINDOW.as_secs() as i64,
             };
-            let result = self
+            let request = self
                 .client
                 .transact_write_items()
                 .transact_items(self.put_new(encode(&TicketItem::new(ticket.clone()))?, None)?)
-                .transact_items(self.put_new(encode(&record)?, Some(now))?)
-                .send()
-                .await;
+                .transact_items(self.put_new(encode(&record)?, Some(now))?);
+            let result = timed("TransactWriteItems", request.send()).await;
             let err = match result {
                 Ok(_) => {
                     return Ok(Created {
@@ -118,6 +117,7 @@ impl TicketStore {
                     if earlier.fingerprint != fingerprint {
                         return Err(StoreError::IdempotencyKeyReused);
                     }
+                    tracing::debug!(ticketId = %earlier.ticket.id, "idempotent replay");
                     return Ok(Created {
                         ticket: earlier.ticket,
                         replayed: true,
@@ -162,15 +162,13 @@ impl TicketStore {
     }
 
     async fn idempotency_record(&self, pk: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
-        let output = self
+        let request = self
             .client
             .get_item()
             .table_name(&self.table)
             .key(attr::PK, string(pk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
+            .consistent_read(true);
+        let output = timed("GetItem", request.send()).await.map_err(classify)?;
         output
             .item
             .map(|item| {

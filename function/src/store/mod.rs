@@ -19,6 +19,7 @@ use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use cursor::Cursor;
 use item::{Item, TicketItem, created_key, decode_ticket, encode, key_of, string, ticket_pk};
 use std::collections::HashMap;
+use std::time::Instant;
 use tickets_manifest::table::{self, LIST_KEY_VALUE, attr};
 use update::Update;
 
@@ -101,29 +102,26 @@ impl TicketStore {
     /// Creates a ticket.
     pub async fn create(&self, fields: TicketFields, actor: &str) -> Result<Ticket, StoreError> {
         let ticket = Ticket::create(fields, actor, Timestamp::now());
-        self.client
+        let request = self
+            .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(encode(&TicketItem::new(ticket.clone()))?))
             .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", attr::PK)
-            .send()
-            .await
-            .map_err(classify)?;
+            .expression_attribute_names("#pk", attr::PK);
+        timed("PutItem", request.send()).await.map_err(classify)?;
         Ok(ticket)
     }
 
     /// Reads one ticket (strongly consistent, so a write is visible to the next read).
     pub async fn get(&self, id: &TicketId) -> Result<Ticket, StoreError> {
-        let output = self
+        let request = self
             .client
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key_of(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
+            .consistent_read(true);
+        let output = timed("GetItem", request.send()).await.map_err(classify)?;
         output.item.map(decode_ticket).ok_or(StoreError::NotFound)?
     }
 
@@ -145,7 +143,7 @@ impl TicketStore {
         // never gets a token that leads to an empty page.
         let mut items = Vec::with_capacity(limit + 1);
         loop {
-            let output = self
+            let request = self
                 .client
                 .query()
                 .table_name(&self.table)
@@ -155,10 +153,8 @@ impl TicketStore {
                 .expression_attribute_values(":p", string(partition_value))
                 .scan_index_forward(false)
                 .limit((limit + 1 - items.len()) as i32)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(classify)?;
+                .set_exclusive_start_key(start.take());
+            let output = timed("Query", request.send()).await.map_err(classify)?;
             for item in output.items.unwrap_or_default() {
                 items.push(decode_ticket(item)?);
             }
@@ -231,7 +227,7 @@ impl TicketStore {
         let expression = update.expression();
         let (names, values) = update.into_placeholders();
 
-        let result = self
+        let request = self
             .client
             .update_item()
             .table_name(&self.table)
@@ -241,9 +237,8 @@ impl TicketStore {
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(values)
             .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let result = timed("UpdateItem", request.send()).await;
         match result {
             Ok(output) => output
                 .attributes
@@ -272,7 +267,7 @@ impl TicketStore {
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(values)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        match request.send().await {
+        match timed("DeleteItem", request.send()).await {
             Ok(_) => Ok(()),
             Err(err) => match err.as_service_error() {
                 Some(DeleteItemError::ConditionalCheckFailedException(failed)) => {
@@ -286,16 +281,30 @@ impl TicketStore {
     /// Tells "absent" from "changed since" after a failed condition, using the old item
     /// DynamoDB returned or, where an engine returns none, a consistent read.
     async fn why_condition_failed(&self, id: &TicketId, old: Option<&Item>) -> StoreError {
-        if let Some(current) = old.and_then(item::version_of) {
-            return StoreError::VersionMismatch { current };
-        }
-        match self.get(id).await {
-            Ok(ticket) => StoreError::VersionMismatch {
-                current: ticket.version,
+        let why = match old.and_then(item::version_of) {
+            Some(current) => StoreError::VersionMismatch { current },
+            None => match self.get(id).await {
+                Ok(ticket) => StoreError::VersionMismatch {
+                    current: ticket.version,
+                },
+                Err(err) => err,
             },
-            Err(err) => err,
-        }
+        };
+        tracing::debug!(reason = %why, "the write's condition failed");
+        why
     }
+}
+
+/// Awaits a DynamoDB call, logging its operation and latency at `debug`.
+async fn timed<T>(operation: &'static str, call: impl Future<Output = T>) -> T {
+    let started = Instant::now();
+    let result = call.await;
+    tracing::debug!(
+        operation,
+        latencyMs = started.elapsed().as_secs_f64() * 1000.0,
+        "DynamoDB call"
+    );
+    result
 }
 
 /// Sorts an SDK error into "retry later" or "our fault", keeping its full text for the log.

@@ -35,6 +35,56 @@ pub struct Function {
     /// Environment variables.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<Environment>,
+    /// Log format, levels and group (Lambda's advanced logging controls).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logging_config: Option<LoggingConfig>,
+}
+
+/// `LoggingConfig`: with the JSON format, Lambda drops application lines below
+/// `ApplicationLogLevel` (read from each line's `level`) and tells the runtime the level in
+/// `AWS_LAMBDA_LOG_LEVEL`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LoggingConfig {
+    /// `JSON` or `Text`.
+    pub log_format: LogFormat,
+    /// The least severe application level kept (JSON format only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application_log_level: Option<LogLevel>,
+    /// The least severe platform level kept (`START`/`END`/`REPORT` lines are `INFO`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system_log_level: Option<LogLevel>,
+    /// The log group's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_group: Option<Expr>,
+}
+
+/// How Lambda writes and reads the function's log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum LogFormat {
+    /// One JSON object per line.
+    #[serde(rename = "JSON")]
+    Json,
+    /// Plain text.
+    Text,
+}
+
+/// A level of Lambda's advanced logging controls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum LogLevel {
+    /// Everything.
+    Trace,
+    /// Details.
+    Debug,
+    /// The default.
+    Info,
+    /// Warnings and worse.
+    Warn,
+    /// Errors and worse.
+    Error,
+    /// Only what ends the process.
+    Fatal,
 }
 
 impl ResourceType for Function {

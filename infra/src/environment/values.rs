@@ -44,19 +44,6 @@ pub enum LogLevel {
     Trace,
 }
 
-impl LogLevel {
-    /// The value of `LOG_LEVEL`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            LogLevel::Error => "error",
-            LogLevel::Warn => "warn",
-            LogLevel::Info => "info",
-            LogLevel::Debug => "debug",
-            LogLevel::Trace => "trace",
-        }
-    }
-}
-
 /// An AWS region code (`us-east-1`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Region(String);

@@ -3,7 +3,9 @@
 use super::physical_name;
 use crate::cfn::dynamodb::{Table, TableAttribute};
 use crate::cfn::iam::{InlinePolicy, PolicyDocument, Role, RoleAttribute, Statement};
-use crate::cfn::lambda::{Architecture, Code, Environment as Variables, Function};
+use crate::cfn::lambda::{
+    Architecture, Code, Environment as Variables, Function, LogFormat, LogLevel, LoggingConfig,
+};
 use crate::cfn::logs::LogGroup;
 use crate::cfn::{Expr, ParamRef, Pseudo, Ref, RemovalPolicy, Resource, Template};
 use crate::environment::{self, Environment};
@@ -34,41 +36,59 @@ pub fn function(
     let role = role(template, environment, table, &log_group);
 
     let settings = &environment.lambda;
-    let mut variables = BTreeMap::from([
+    let variables = BTreeMap::from([
         (config::TABLE_NAME.to_owned(), table.reference()),
         (
             config::ALLOWED_ORIGINS.to_owned(),
             Expr::literal(environment.allowed_origins_value()),
         ),
     ]);
-    if let Some(level) = environment.log_level {
-        variables.insert(config::LOG_LEVEL.to_owned(), Expr::literal(level.as_str()));
-    }
-    template.add(
-        Resource::new(
-            FUNCTION,
-            Function {
-                function_name: Some(function_name),
-                description: Some(format!("Ticket API ({}).", environment.name)),
-                runtime: "provided.al2023".to_owned(),
-                handler: "bootstrap".to_owned(),
-                code: Code {
-                    s3_bucket: bucket.into(),
-                    s3_key: key.into(),
-                },
-                role: role.get_att(RoleAttribute::Arn),
-                architectures: vec![match settings.architecture {
-                    environment::Architecture::X86_64 => Architecture::X86_64,
-                    environment::Architecture::Arm64 => Architecture::Arm64,
-                }],
-                memory_size: settings.memory_mb.get(),
-                timeout: settings.timeout_seconds.get(),
-                reserved_concurrent_executions: settings.reserved_concurrency.map(|c| c.get()),
-                environment: Some(Variables { variables }),
+    template.add(Resource::new(
+        FUNCTION,
+        Function {
+            function_name: Some(function_name),
+            description: Some(format!("Ticket API ({}).", environment.name)),
+            runtime: "provided.al2023".to_owned(),
+            handler: "bootstrap".to_owned(),
+            code: Code {
+                s3_bucket: bucket.into(),
+                s3_key: key.into(),
             },
-        )
-        .depends_on(&log_group),
-    )
+            role: role.get_att(RoleAttribute::Arn),
+            architectures: vec![match settings.architecture {
+                environment::Architecture::X86_64 => Architecture::X86_64,
+                environment::Architecture::Arm64 => Architecture::Arm64,
+            }],
+            memory_size: settings.memory_mb.get(),
+            timeout: settings.timeout_seconds.get(),
+            reserved_concurrent_executions: settings.reserved_concurrency.map(|c| c.get()),
+            environment: Some(Variables { variables }),
+            // Its `Ref` of the log group also creates the group first.
+            logging_config: Some(logging_config(environment, &log_group)),
+        },
+    ))
+}
+
+/// Lambda's advanced logging controls, the one mechanism behind the function's level: the
+/// template sets it, the console shows and changes it, Lambda filters on it and passes it
+/// to the function (`AWS_LAMBDA_LOG_LEVEL`), which logs accordingly.
+fn logging_config(environment: &Environment, log_group: &Ref<LogGroup>) -> LoggingConfig {
+    use environment::LogLevel as Level;
+    let level = match environment.log_level.unwrap_or(Level::Info) {
+        Level::Error => LogLevel::Error,
+        Level::Warn => LogLevel::Warn,
+        Level::Info => LogLevel::Info,
+        Level::Debug => LogLevel::Debug,
+        Level::Trace => LogLevel::Trace,
+    };
+    LoggingConfig {
+        log_format: LogFormat::Json,
+        application_log_level: Some(level),
+        // START, END and REPORT would triple the lines of a request; duration, errors and
+        // throttles are CloudWatch metrics anyway.
+        system_log_level: Some(LogLevel::Warn),
+        log_group: Some(log_group.reference()),
+    }
 }
 
 /// The function's log group, with the environment's retention.

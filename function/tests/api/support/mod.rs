@@ -190,7 +190,7 @@ pub fn config(table: &str) -> Config {
     Config {
         table_name: table.to_owned(),
         allowed_origins: vec![Origin::Exact(ALLOWED_ORIGIN.to_owned())],
-        log_level: tracing::Level::INFO,
+        log: Default::default(),
     }
 }
 
