@@ -1,7 +1,9 @@
 //! Start-up configuration, read from the environment variables the manifest declares.
 
 use crate::telemetry::LogSettings;
-use tickets_manifest::config::{ALLOWED_ORIGINS, LOG_DIRECTIVES, LOG_LEVEL, TABLE_NAME};
+use tickets_manifest::config::{
+    ALLOWED_ORIGINS, FUNCTION_NAME, LOG_DIRECTIVES, LOG_LEVEL, TABLE_NAME,
+};
 use tickets_manifest::cors::{self, Origin};
 use tracing::Level;
 
@@ -82,7 +84,13 @@ impl Config {
         Ok(Config {
             table_name,
             allowed_origins,
-            log: LogSettings { level, directives },
+            log: LogSettings {
+                level,
+                directives,
+                service: lookup(FUNCTION_NAME)
+                    .unwrap_or_else(|| tickets_manifest::FUNCTION_NAME.to_owned())
+                    .into(),
+            },
         })
     }
 }

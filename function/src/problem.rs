@@ -74,6 +74,9 @@ impl Problem {
         self
     }
 
+    /// The kind of a validation failure.
+    pub const VALIDATION: &'static str = "validation";
+
     /// 400: fields of the request are invalid.
     pub fn validation(errors: Vec<FieldError>) -> Self {
         let detail = errors
@@ -85,7 +88,7 @@ impl Problem {
             errors,
             ..Problem::new(
                 StatusCode::BAD_REQUEST,
-                "validation",
+                Problem::VALIDATION,
                 "Invalid request",
                 detail,
             )

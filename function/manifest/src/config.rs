@@ -15,3 +15,6 @@ pub const LOG_LEVEL: &str = "AWS_LAMBDA_LOG_LEVEL";
 /// dependency while debugging (`aws_smithy_runtime=debug,hyper_util=debug`); dependencies
 /// log at `warn` otherwise.
 pub const LOG_DIRECTIVES: &str = "RUST_LOG";
+
+/// The function's name, set by Lambda: the `Service` dimension of its metrics.
+pub const FUNCTION_NAME: &str = "AWS_LAMBDA_FUNCTION_NAME";

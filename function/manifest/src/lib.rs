@@ -9,6 +9,7 @@
 pub mod config;
 pub mod cors;
 pub mod dynamodb;
+pub mod metrics;
 pub mod routes;
 pub mod table;
 

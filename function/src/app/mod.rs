@@ -42,7 +42,10 @@ pub fn router(store: TicketStore, config: &Config) -> Router {
         router = router.layer(layer);
     }
     router
-        .layer(axum::middleware::from_fn(telemetry::log_request))
+        .layer(axum::middleware::from_fn_with_state(
+            config.log.service.clone(),
+            telemetry::log_request,
+        ))
         .with_state(store)
 }
 

@@ -299,11 +299,9 @@ impl TicketStore {
 async fn timed<T>(operation: &'static str, call: impl Future<Output = T>) -> T {
     let started = Instant::now();
     let result = call.await;
-    tracing::debug!(
-        operation,
-        latencyMs = started.elapsed().as_secs_f64() * 1000.0,
-        "DynamoDB call"
-    );
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    crate::telemetry::metrics::add_dynamodb_time(latency_ms);
+    tracing::debug!(operation, latencyMs = latency_ms, "DynamoDB call");
     result
 }
 

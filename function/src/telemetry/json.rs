@@ -13,6 +13,10 @@ use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
+/// The member CloudWatch reads the embedded metric format's directive from; a field of
+/// this name holds the directive's JSON text.
+pub const EMF_MEMBER: &str = "_aws";
+
 /// Writes every event it sees as one JSON line to its sink (stdout in the function).
 #[derive(Debug, Clone)]
 pub struct JsonLines<F = fn(&[u8])> {
@@ -131,7 +135,12 @@ impl Visit for Fields<'_> {
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.into());
+        // The embedded metric format's directive is an object, not a string.
+        let value = match field.name() {
+            EMF_MEMBER => serde_json::from_str(value).unwrap_or_else(|_| value.into()),
+            _ => value.into(),
+        };
+        self.0.insert(field.name().to_owned(), value);
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {

@@ -3,16 +3,19 @@
 //! unless asked for. Never a body, a token or an `Authorization` header.
 
 pub mod json;
+pub mod metrics;
 
 use crate::app::stage::rest_context;
-use crate::problem::ProblemReport;
+use crate::problem::{Problem, ProblemReport};
+use crate::routes::IDEMPOTENT_REPLAYED;
 use crate::ticket::TicketId;
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use http::header;
+use http::{Method, header};
 use lambda_http::RequestExt;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tracing::{Instrument, Level};
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
@@ -29,6 +32,8 @@ pub struct LogSettings {
     /// Directives that override the defaults (`aws_smithy_runtime=debug`), in
     /// `tracing`'s `target=level` syntax; dependencies stay at `warn` otherwise.
     pub directives: Targets,
+    /// The function's name: the `Service` dimension of its metrics.
+    pub service: Arc<str>,
 }
 
 impl Default for LogSettings {
@@ -36,6 +41,7 @@ impl Default for LogSettings {
         LogSettings {
             level: Level::INFO,
             directives: Targets::new(),
+            service: Arc::from(tickets_manifest::FUNCTION_NAME),
         }
     }
 }
@@ -62,9 +68,13 @@ pub fn init(settings: &LogSettings) {
         .init();
 }
 
-/// Logs the request's outcome, inside a span that gives every line of the request its
-/// request id and trace id.
-pub async fn log_request(request: Request, next: Next) -> Response {
+/// Logs the request's outcome, with its metrics, inside a span that gives every line of the
+/// request its request id and trace id. `service` names the function in the metrics.
+pub async fn log_request(
+    State(service): State<Arc<str>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let (request_id, trace_id) = request
         .lambda_context_ref()
@@ -86,9 +96,12 @@ pub async fn log_request(request: Request, next: Next) -> Response {
         .and_then(|p| p.first(tickets_manifest::routes::ID_PARAMETER))
         .filter(|id| id.parse::<TicketId>().is_ok())
         .map(str::to_owned);
-    let response = next.run(request).instrument(span.clone()).await;
+    let (response, dynamodb_ms) =
+        metrics::measure_dynamodb(next.run(request).instrument(span.clone())).await;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     let _entered = span.enter();
     let status = response.status().as_u16();
+    let replayed = response.headers().contains_key(IDEMPOTENT_REPLAYED);
     // A created ticket's id is in its Location.
     let ticket_id = ticket_id.or_else(|| {
         let location = response.headers().get(header::LOCATION)?.to_str().ok()?;
@@ -102,17 +115,45 @@ pub async fn log_request(request: Request, next: Next) -> Response {
             "request failed on our side"
         );
     }
+    let route = route.as_deref().unwrap_or("unmatched");
+    let count = |yes: bool| u64::from(yes);
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i128);
     tracing::info!(
         method = %method,
-        route = route.as_deref().unwrap_or("unmatched"),
+        route,
         status,
-        latencyMs = started.elapsed().as_secs_f64() * 1000.0,
+        latencyMs = latency_ms,
         sub = sub.as_deref(),
         ticketId = ticket_id.as_deref(),
         problem = problem.map(|p| p.kind),
+        _aws = metrics::directive(now_ms).as_str(),
+        Service = &*service,
+        Route = metrics_route(&method, route).as_str(),
+        StatusClass = metrics::status_class(status),
+        Requests = 1u64,
+        Latency = latency_ms,
+        TicketsCreated = count(status == 201 && !replayed),
+        TicketsUpdated = count(status == 200 && matches!(method, Method::PUT | Method::PATCH)),
+        TicketsDeleted = count(status == 204 && method == Method::DELETE),
+        Conflicts = count(status == 412),
+        IdempotentReplays = count(replayed),
+        ValidationFailures = count(problem.is_some_and(|p| p.kind == Problem::VALIDATION)),
+        DynamoDbLatency = dynamodb_ms,
         "request"
     );
     response
+}
+
+/// The `Route` dimension: method and route, or `unmatched` for paths the API lacks (so
+/// scanners cannot mint new metrics).
+fn metrics_route(method: &Method, route: &str) -> String {
+    if route == "unmatched" {
+        route.to_owned()
+    } else {
+        tickets_manifest::metrics::route_value(method.as_str(), route)
+    }
 }
 
 /// The caller's Cognito `sub`, as the authorizer passed it.

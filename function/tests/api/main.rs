@@ -7,6 +7,7 @@ mod concurrency;
 mod crud;
 mod faults;
 mod listing;
+mod logs;
 mod operations;
 mod preconditions;
 mod support;

@@ -2,6 +2,7 @@
 //! DynamoDB-compatible server (dynoxide) on a free loopback port.
 
 pub mod contract;
+pub mod emf;
 pub mod event;
 
 use aws_sdk_dynamodb::Client;
