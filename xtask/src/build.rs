@@ -1,7 +1,7 @@
 //! `cargo xtask build`: the Lambda's `bootstrap`, checked and packed into a deterministic zip.
 
-use crate::digest::sha256_hex;
-use crate::root;
+use crate::tools::digest::sha256_hex;
+use crate::tools::workspace::{root, shown};
 use anyhow::{Context, Result, bail};
 use object::elf;
 use object::read::elf::{FileHeader, SectionHeader};
@@ -76,14 +76,12 @@ pub struct Artifact {
 /// Builds, checks and packs; prints what it made.
 pub fn run(args: Args) -> Result<()> {
     let artifact = build(args.arch)?;
-    let root = root();
-    let relative = |p: &Path| p.strip_prefix(&root).unwrap_or(p).display().to_string();
     println!(
         "{}  {} ({})\n{}  {}\nsha256 {}",
-        relative(&artifact.zip),
+        shown(&artifact.zip),
         human_bytes(artifact.zip_bytes),
         artifact.arch.lambda_name(),
-        relative(&artifact.binary),
+        shown(&artifact.binary),
         human_bytes(artifact.binary_bytes),
         artifact.sha256
     );
@@ -122,31 +120,6 @@ pub fn build(arch: Arch) -> Result<Artifact> {
     })
 }
 
-/// A `cargo` command without the variables `cargo run` set for xtask itself (`CARGO_PKG_NAME`,
-/// `CARGO_MANIFEST_DIR`, ...): build scripts such as ring's rerun when those change, so leaving
-/// them in would rebuild ring and everything above it on every switch between `cargo xtask`
-/// and a plain `cargo` command.
-pub fn cargo() -> Command {
-    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        if [
-            "CARGO_PKG_",
-            "CARGO_MANIFEST_",
-            "CARGO_CRATE_",
-            "CARGO_BIN_",
-            "CARGO_PRIMARY_",
-        ]
-        .iter()
-        .any(|prefix| name.starts_with(prefix))
-            || name == "OUT_DIR"
-        {
-            command.env_remove(name.as_ref());
-        }
-    }
-    command
-}
-
 /// Builds the release `bootstrap` for `arch` (a no-op when nothing changed) and checks it;
 /// returns its path.
 pub fn compile(arch: Arch) -> Result<PathBuf> {
@@ -156,7 +129,7 @@ pub fn compile(arch: Arch) -> Result<PathBuf> {
         "xtask: building bootstrap ({}, release)",
         arch.lambda_name()
     );
-    let status = cargo()
+    let status = crate::tools::cargo::cargo()
         .current_dir(&root)
         .args([
             "build",

@@ -28,8 +28,9 @@ pub struct DeployedPool {
 impl DeployedPool {
     /// Finds the stack of `target` (from `target/stacks/` or CloudFormation) and its pool.
     pub async fn open(target: &Target) -> Result<Self> {
-        let environment = tickets_infra::Environment::load(&crate::root(), &target.env)
-            .with_context(|| format!("reading environments/{}.yaml", target.env))?;
+        let environment =
+            tickets_infra::Environment::load(&crate::tools::workspace::root(), &target.env)
+                .with_context(|| format!("reading environments/{}.yaml", target.env))?;
         let stack = target.stack()?;
         let config = aws::config(environment.region.as_str()).await;
         let outputs = match stack.read_outputs() {

@@ -3,13 +3,14 @@
 //! The same rollout serves `promote`, which skips the build and reuses an artifact.
 
 use crate::artifact::{self, ArtifactBucket};
+use crate::aws;
 use crate::build::{self, Arch};
 use crate::cloudformation::{Cfn, ChangeSet, StackState};
 use crate::diff::{self, StackDiff, TypeInfo};
 use crate::events::Watch;
 use crate::outcome::{deploy_failed, refused};
 use crate::stack::{Outputs, StackName};
-use crate::{aws, root};
+use crate::tools::workspace::{root, shown};
 use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 use serde_json::Value;
@@ -616,11 +617,7 @@ fn finish(ctx: &Context, report: Report, safety: &Safety) -> Result<()> {
         print_outputs(&report.outputs);
         eprintln!(
             "xtask: outputs written to {}",
-            ctx.stack
-                .outputs_path()
-                .strip_prefix(root())
-                .unwrap_or(&ctx.stack.outputs_path())
-                .display()
+            shown(&ctx.stack.outputs_path())
         );
     }
     Ok(())

@@ -408,12 +408,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             Some(_) => Some(cfn.template(stack).await?),
             None => None,
         };
-        let zip = crate::root()
+        let zip = crate::tools::workspace::root()
             .join("target/lambda")
             .join(tickets_manifest::FUNCTION_NAME)
             .join("bootstrap.zip");
         let key = match std::fs::read(&zip) {
-            Ok(bytes) => crate::artifact::key(&crate::digest::sha256_hex(&bytes)),
+            Ok(bytes) => crate::artifact::key(&crate::tools::digest::sha256_hex(&bytes)),
             Err(_) => {
                 eprintln!(
                     "xtask: no built artifact (run `cargo xtask build`); code changes are not shown"

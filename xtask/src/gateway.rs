@@ -1288,7 +1288,8 @@ mod tests {
     #[tokio::test]
     async fn throttles_beyond_the_stage_burst() {
         let f = fixture("throttle", ok_answer());
-        let env = tickets_infra::Environment::load(&crate::root(), "local").unwrap();
+        let env =
+            tickets_infra::Environment::load(&crate::tools::workspace::root(), "local").unwrap();
         let burst = env.api_throttling.burst_limit.get() as usize;
         // Requests arrive faster than the bucket refills, so it runs dry after the burst.
         let mut statuses = Vec::new();

@@ -7,9 +7,9 @@ use crate::build::{self, Arch};
 use crate::gateway::{self, Api, Backend};
 use crate::local_auth::{self, SigningKey, TokenRequest, UserPool};
 use crate::local_dynamo::{LocalDynamo, LocalTable, remove_database};
-use crate::root;
 use crate::runtime_api::{FunctionConfig, InvokeError, Logs, Pool};
 use crate::template::{self, Template};
+use crate::tools::workspace::{root, shown};
 use anyhow::{Context, Result};
 use bytes::Bytes;
 use std::collections::{BTreeMap, HashMap};
@@ -288,12 +288,6 @@ fn print_banner(
     token: &str,
     elapsed: Duration,
 ) {
-    let shown = |path: &Path| {
-        path.strip_prefix(root())
-            .unwrap_or(path)
-            .display()
-            .to_string()
-    };
     // The first line is for machines too: tests and scripts read the URL from it.
     println!("Local API: {url}");
     println!(

@@ -9,18 +9,14 @@ mod cognito;
 mod deploy;
 mod destroy;
 mod diff;
-mod digest;
 mod events;
 mod gateway;
-mod http_client;
 mod local;
 mod local_auth;
 mod local_dynamo;
-mod moto;
 mod outcome;
 mod outputs;
 mod promote;
-mod python;
 mod runtime_api;
 mod smoke;
 mod stack;
@@ -28,6 +24,7 @@ mod synth;
 mod template;
 mod test;
 mod token;
+mod tools;
 mod watch;
 
 use clap::{Parser, Subcommand};
@@ -69,14 +66,6 @@ enum Command {
     Test(test::Args),
     /// Measure cold start, warm latency, memory, size, synth and deploy speed against targets.
     Bench(bench::Args),
-}
-
-/// The repository's root directory.
-pub fn root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives one level below the root")
-        .to_path_buf()
 }
 
 fn main() -> ExitCode {

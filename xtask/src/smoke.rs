@@ -3,8 +3,8 @@
 
 use crate::cognito::DeployedPool;
 use crate::deploy::Target;
-use crate::http_client::{HttpClient, Reply};
 use crate::local_auth::{self, TokenRequest};
+use crate::tools::http_client::{HttpClient, Reply};
 use crate::{local, template, token};
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use http::{Method, StatusCode};

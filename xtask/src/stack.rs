@@ -53,7 +53,7 @@ impl StackName {
 
     /// Where `deploy` writes this stack's outputs: `target/stacks/<stack>.json`.
     pub fn outputs_path(&self) -> PathBuf {
-        crate::root()
+        crate::tools::workspace::root()
             .join("target/stacks")
             .join(format!("{}.json", self.0))
     }

@@ -1,6 +1,6 @@
 //! `cargo xtask synth`: render an environment's CloudFormation template.
 
-use crate::root;
+use crate::tools::workspace::root;
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use tickets_infra::{Format, Template};

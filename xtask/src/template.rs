@@ -12,7 +12,7 @@ pub const LOCAL_ACCOUNT: &str = "123456789012";
 /// The template `cargo xtask synth --env <env>` renders, as the shared stack of `env`
 /// (`tickets-<env>`) in the environment's region.
 pub fn synthesize(env: &str) -> Result<Template> {
-    let environment = tickets_infra::Environment::load(&crate::root(), env)
+    let environment = tickets_infra::Environment::load(&crate::tools::workspace::root(), env)
         .with_context(|| format!("reading environments/{env}.yaml"))?;
     let rendered = crate::synth::template(env)?.to_json();
     let json = serde_json::from_str(&rendered).context("reading the rendered template")?;

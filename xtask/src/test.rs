@@ -1,7 +1,10 @@
 //! `cargo xtask test`: every test of the workspace, with the tools and servers they need.
 
 use crate::build::{self, Arch};
-use crate::{moto::MotoServer, python, root};
+use crate::tools::cargo::cargo;
+use crate::tools::moto::MotoServer;
+use crate::tools::python;
+use crate::tools::workspace::root;
 use anyhow::{Result, bail};
 use std::time::Instant;
 
@@ -26,7 +29,7 @@ pub fn run(args: Args) -> Result<()> {
     let path = std::env::join_paths(std::iter::once(tools.bin_dir.clone()).chain(
         std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
     ))?;
-    let status = build::cargo()
+    let status = cargo()
         .current_dir(&root)
         .args(["test", "--workspace"])
         .args(&args.cargo_test_args)

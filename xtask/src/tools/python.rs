@@ -1,6 +1,6 @@
 //! The Python tools the tests need (moto, cfn-lint, ...), in a project virtual environment.
 
-use crate::digest::sha256_hex;
+use super::digest::sha256_hex;
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
