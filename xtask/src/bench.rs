@@ -15,7 +15,8 @@ mod stats;
 mod tooling;
 mod workload;
 
-use crate::build::{self, Arch};
+use crate::lambda::arch::Arch;
+use crate::lambda::artifact;
 use crate::local;
 use crate::local_dynamo::{LocalDynamo, remove_database};
 use crate::runtime_api::{Logs, Pool};
@@ -66,7 +67,7 @@ pub fn run(args: Args) -> Result<()> {
         Arch::X86_64
     };
     // The artifact the cloud runs (zip included, for its size); the binary is what we run.
-    let artifact = build::build(arch)?;
+    let artifact = artifact::build(arch)?;
     let template = template::synthesize(&args.env)?;
     let state = root.join("target/bench");
 

@@ -4,10 +4,11 @@
 
 use crate::artifact::{self, ArtifactBucket};
 use crate::aws;
-use crate::build::{self, Arch};
 use crate::cloudformation::{Cfn, ChangeSet, StackState};
 use crate::diff::{self, StackDiff, TypeInfo};
 use crate::events::Watch;
+use crate::lambda::arch::Arch;
+use crate::lambda::artifact::{self as lambda_artifact, human_bytes};
 use crate::outcome::{deploy_failed, refused};
 use crate::stack::{Outputs, StackName};
 use crate::tools::workspace::{root, shown};
@@ -19,7 +20,6 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 use tickets_infra::Environment;
-use tickets_infra::environment::Architecture;
 use tickets_infra::stack::parameter::{ARTIFACT_BUCKET, ARTIFACT_KEY};
 
 /// Which stack of which environment.
@@ -191,11 +191,8 @@ async fn deploy(args: Args) -> Result<()> {
         ctx.account,
         ctx.env.region.as_str()
     );
-    let arch = match ctx.env.lambda.architecture {
-        Architecture::X86_64 => Arch::X86_64,
-        Architecture::Arm64 => Arch::Arm64,
-    };
-    let built = tokio::task::spawn_blocking(move || build::build(arch)).await??;
+    let arch = Arch::from(ctx.env.lambda.architecture);
+    let built = tokio::task::spawn_blocking(move || lambda_artifact::build(arch)).await??;
     let bucket = ctx.bucket();
     bucket.ensure().await?;
     let key = artifact::key(&built.sha256);
@@ -203,7 +200,7 @@ async fn deploy(args: Args) -> Result<()> {
     eprintln!(
         "xtask: artifact s3://{}/{key} ({}){}",
         bucket.name,
-        build::human_bytes(built.zip_bytes),
+        human_bytes(built.zip_bytes),
         if uploaded {
             " uploaded"
         } else {

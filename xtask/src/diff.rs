@@ -408,11 +408,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             Some(_) => Some(cfn.template(stack).await?),
             None => None,
         };
-        let zip = crate::tools::workspace::root()
-            .join("target/lambda")
-            .join(tickets_manifest::FUNCTION_NAME)
-            .join("bootstrap.zip");
-        let key = match std::fs::read(&zip) {
+        let key = match std::fs::read(crate::lambda::artifact::zip_path()?) {
             Ok(bytes) => crate::artifact::key(&crate::tools::digest::sha256_hex(&bytes)),
             Err(_) => {
                 eprintln!(

@@ -3,8 +3,9 @@
 //! emulator, an embedded DynamoDB engine with its data under `target/local/`, local Cognito
 //! tokens, and an API Gateway emulation that serves only what the template declares.
 
-use crate::build::{self, Arch};
 use crate::gateway::{self, Api, Backend};
+use crate::lambda::arch::Arch;
+use crate::lambda::artifact;
 use crate::local_auth::{self, SigningKey, TokenRequest, UserPool};
 use crate::local_dynamo::{LocalDynamo, LocalTable, remove_database};
 use crate::runtime_api::{FunctionConfig, InvokeError, Logs, Pool};
@@ -270,7 +271,7 @@ pub fn function_config(
 /// The release `bootstrap` for this machine, built if anything changed (no zip: `local`
 /// does not need one).
 pub fn build_bootstrap() -> Result<PathBuf> {
-    build::compile(if cfg!(target_arch = "aarch64") {
+    artifact::compile(if cfg!(target_arch = "aarch64") {
         Arch::Arm64
     } else {
         Arch::X86_64

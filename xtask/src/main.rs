@@ -11,6 +11,7 @@ mod destroy;
 mod diff;
 mod events;
 mod gateway;
+mod lambda;
 mod local;
 mod local_auth;
 mod local_dynamo;

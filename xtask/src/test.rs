@@ -1,6 +1,7 @@
 //! `cargo xtask test`: every test of the workspace, with the tools and servers they need.
 
-use crate::build::{self, Arch};
+use crate::lambda::arch::Arch;
+use crate::lambda::artifact;
 use crate::tools::cargo::cargo;
 use crate::tools::moto::MotoServer;
 use crate::tools::python;
@@ -23,7 +24,7 @@ pub fn run(args: Args) -> Result<()> {
     let root = root();
     let tools = python::ensure(&root)?;
     // The deployment and local-API tests run the release bootstrap; build it once, up front.
-    build::build(Arch::X86_64)?;
+    artifact::build(Arch::X86_64)?;
     let moto = MotoServer::start(&tools.python)?;
     eprintln!("xtask: moto server at {}", moto.endpoint);
     let path = std::env::join_paths(std::iter::once(tools.bin_dir.clone()).chain(
