@@ -1,7 +1,8 @@
 //! `cargo xtask destroy`: delete a stack, after confirmation, saying what is kept.
 
-use crate::cloudformation::Cfn;
-use crate::deploy::{Context, Target, delete_and_wait};
+use crate::aws::cloudformation::Cfn;
+use crate::aws::rollout::delete_and_wait;
+use crate::aws::target::{Context, Target};
 use crate::outcome::refused;
 use anyhow::{Result, bail};
 use std::io::{BufRead, IsTerminal, Write};

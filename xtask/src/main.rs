@@ -1,15 +1,11 @@
 //! `cargo xtask`: the project's automation, as plain Rust (one module per command).
 
-mod artifact;
 mod aws;
 mod bench;
 mod build;
-mod cloudformation;
-mod cognito;
 mod deploy;
 mod destroy;
 mod diff;
-mod events;
 mod gateway;
 mod lambda;
 mod local;
@@ -20,7 +16,6 @@ mod outputs;
 mod promote;
 mod runtime_api;
 mod smoke;
-mod stack;
 mod synth;
 mod template;
 mod test;

@@ -1,7 +1,8 @@
 //! `cargo xtask outputs`: a deployed stack's outputs, also written to `target/stacks/`.
 
-use crate::cloudformation::Cfn;
-use crate::deploy::{Context, Target, print_outputs};
+use crate::aws::cloudformation::Cfn;
+use crate::aws::stack_name::print_outputs;
+use crate::aws::target::{Context, Target};
 use anyhow::{Result, bail};
 
 /// Arguments of `outputs`.

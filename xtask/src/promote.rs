@@ -1,7 +1,8 @@
 //! `cargo xtask promote`: deploy to one environment exactly the artifact another runs.
 
-use crate::cloudformation::Cfn;
-use crate::deploy::{ArtifactReport, Context, Safety, Target, rollout};
+use crate::aws::cloudformation::Cfn;
+use crate::aws::rollout::{ArtifactReport, rollout};
+use crate::aws::target::{Context, Safety, Target};
 use crate::outcome::refused;
 use anyhow::{Context as _, Result};
 use tickets_infra::stack::parameter::{ARTIFACT_BUCKET, ARTIFACT_KEY};

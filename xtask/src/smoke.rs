@@ -1,8 +1,8 @@
 //! `cargo xtask smoke`: one full scenario against a running API (local or deployed), each step
 //! checked and timed; the exit code is 0 only if every step matched.
 
-use crate::cognito::DeployedPool;
-use crate::deploy::Target;
+use crate::aws::cognito::DeployedPool;
+use crate::aws::target::Target;
 use crate::local_auth::{self, TokenRequest};
 use crate::tools::http_client::{HttpClient, Reply};
 use crate::{local, template, token};

@@ -16,7 +16,7 @@ pub fn synthesize(env: &str) -> Result<Template> {
         .with_context(|| format!("reading environments/{env}.yaml"))?;
     let rendered = crate::synth::template(env)?.to_json();
     let json = serde_json::from_str(&rendered).context("reading the rendered template")?;
-    let stack = crate::stack::StackName::resolve(env, None, None)?;
+    let stack = crate::aws::stack_name::StackName::resolve(env, None, None)?;
     Template::new(json, stack.as_str(), environment.region.as_str())
 }
 

@@ -1,8 +1,8 @@
 //! `cargo xtask token`: an ID token for a user, from the local issuer (`--env local`) or from
 //! a deployed stack's user pool (creating the user on first use).
 
-use crate::cognito::DeployedPool;
-use crate::deploy::Target;
+use crate::aws::cognito::DeployedPool;
+use crate::aws::target::Target;
 use crate::local_auth::{self, SigningKey, TokenRequest, UserPool};
 use crate::{local, template};
 use anyhow::{Result, bail};

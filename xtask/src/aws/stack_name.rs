@@ -1,5 +1,6 @@
 //! Stack names and the outputs a deployment leaves behind.
 
+use crate::tools::workspace::root;
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -53,7 +54,7 @@ impl StackName {
 
     /// Where `deploy` writes this stack's outputs: `target/stacks/<stack>.json`.
     pub fn outputs_path(&self) -> PathBuf {
-        crate::tools::workspace::root()
+        root()
             .join("target/stacks")
             .join(format!("{}.json", self.0))
     }
@@ -87,6 +88,14 @@ impl fmt::Display for StackName {
 
 /// A stack's outputs: `OutputKey` to `OutputValue`.
 pub type Outputs = BTreeMap<String, String>;
+
+/// Prints `Key  Value` lines on stdout.
+pub fn print_outputs(outputs: &Outputs) {
+    let width = outputs.keys().map(String::len).max().unwrap_or(0);
+    for (key, value) in outputs {
+        println!("{key:<width$}  {value}");
+    }
+}
 
 #[cfg(test)]
 mod tests {
