@@ -2,7 +2,7 @@
 
 use crate::aws::artifact_bucket;
 use crate::aws::cloudformation::Cfn;
-use crate::aws::stack_diff::{diff, type_info};
+use crate::aws::stack_diff::diff;
 use crate::aws::target::{Context, Target};
 use crate::lambda::artifact;
 use crate::tools::digest::sha256_hex;
@@ -59,7 +59,7 @@ async fn diff_stack(args: Args) -> Result<()> {
             .as_ref()
             .zip(deployed.as_ref().map(|s| &s.parameters)),
         (&new_template, &parameters),
-        type_info,
+        tickets_infra::cfn::resource_info,
     );
     if args.json {
         println!("{}", serde_json::to_string_pretty(&result)?);

@@ -5,7 +5,7 @@
 
 use super::artifact_bucket;
 use super::cloudformation::{Cfn, ChangeSet, StackState};
-use super::stack_diff::{self, StackDiff, type_info};
+use super::stack_diff::{self, StackDiff};
 use super::stack_events::StackEvents;
 use super::stack_name::{self, Outputs};
 use super::target::{Context, Safety};
@@ -17,6 +17,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Instant;
+use tickets_infra::cfn::resource_info;
 use tickets_infra::stack::parameter::{ARTIFACT_BUCKET, ARTIFACT_KEY};
 
 /// What a rollout did, for people and for `--json`.
@@ -89,7 +90,7 @@ pub async fn rollout(
             .as_ref()
             .zip(deployed.as_ref().map(|s| &s.parameters)),
         (&new_template, &parameters),
-        type_info,
+        resource_info,
     );
     eprint!("{}", indent(&diff.render()));
 
@@ -309,7 +310,7 @@ async fn update(
     let replaced: Vec<String> = changes
         .iter()
         .filter(|c| {
-            type_info(&c.resource_type).is_some_and(|i| i.stateful)
+            resource_info(&c.resource_type).is_some_and(|i| i.stateful)
                 && (c.action == "Remove"
                     || matches!(c.replacement.as_deref(), Some("True" | "Conditional")))
         })
@@ -384,7 +385,7 @@ async fn report_missing_resources(cfn: &Cfn, stack: &str, template: &str, err: &
         .flatten()
         .filter(|(id, r)| {
             !complete.contains(&id.as_str())
-                && type_info(r["Type"].as_str().unwrap_or_default()).is_some()
+                && resource_info(r["Type"].as_str().unwrap_or_default()).is_some()
                 && existing.iter().all(|(e, _, _)| e != *id)
         })
         .map(|(id, r)| {

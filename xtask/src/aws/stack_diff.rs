@@ -1,27 +1,11 @@
 //! The diff `deploy` and `diff` show before anything changes: resources added, removed and
-//! modified (with property paths), which of them CloudFormation will replace, and the
-//! stateful ones whose loss would destroy data.
+//! modified (with property paths), which of them CloudFormation will replace, the stateful
+//! ones whose loss would destroy data, and changes the service refuses to make in place.
 
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-
-/// What the deploy tool knows about a resource type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TypeInfo {
-    /// Holds data that a replacement or removal would destroy (a table, a user pool).
-    pub stateful: bool,
-    /// Top-level properties whose change makes CloudFormation replace the resource.
-    pub replaced_by: &'static [&'static str],
-}
-
-/// What the deploy tool knows about a resource type, from the infra model.
-pub fn type_info(type_name: &str) -> Option<TypeInfo> {
-    tickets_infra::cfn::resource_info(type_name).map(|info| TypeInfo {
-        stateful: info.stateful,
-        replaced_by: info.replaced_by,
-    })
-}
+use tickets_infra::cfn::ResourceInfo;
 
 /// How a resource changes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -53,6 +37,9 @@ pub struct ResourceChange {
     pub stateful: bool,
     /// Kept by `DeletionPolicy: Retain` when removed.
     pub retained: bool,
+    /// Changed top-level properties the service cannot update in place: the update fails.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_updatable: Vec<String>,
 }
 
 impl ResourceChange {
@@ -139,6 +126,13 @@ impl StackDiff {
                 for path in &change.paths {
                     let _ = writeln!(out, "      {path}");
                 }
+                for property in &change.not_updatable {
+                    let _ = writeln!(
+                        out,
+                        "      ⚠ {property} cannot be updated in place: CloudFormation's update will fail \
+                         (only a new resource, under a new logical id, can take the new value)"
+                    );
+                }
             }
         }
         if !self.outputs.is_empty() {
@@ -152,11 +146,12 @@ impl StackDiff {
 }
 
 /// Compares the deployed template and parameters (`None` when the stack does not exist)
-/// with the new ones, using `info` to know which types are stateful and what replaces them.
+/// with the new ones, using `info` (`tickets_infra::cfn::resource_info`) to know which types
+/// are stateful, what replaces them and what cannot change in place.
 pub fn diff(
     old: Option<(&Value, &BTreeMap<String, String>)>,
     new: (&Value, &BTreeMap<String, String>),
-    info: impl Fn(&str) -> Option<TypeInfo>,
+    info: impl Fn(&str) -> Option<ResourceInfo>,
 ) -> StackDiff {
     let empty = Value::Object(Map::new());
     let no_params = BTreeMap::new();
@@ -191,18 +186,32 @@ pub fn diff(
                 == Some("Retain")
         };
         let change = match (before, after) {
-            (None, Some(_)) => Some((Action::Add, Vec::new(), false)),
-            (Some(b), None) => Some((Action::Remove, Vec::new(), retained(Some(b)))),
+            (None, Some(_)) => Some((Action::Add, Vec::new(), false, Vec::new())),
+            (Some(b), None) => Some((Action::Remove, Vec::new(), retained(Some(b)), Vec::new())),
             (Some(b), Some(a)) if b != a => {
                 let mut paths = Vec::new();
                 changed_paths("", b, a, &mut paths);
+                // The top-level properties that change, in order, once each.
+                let mut properties: Vec<&str> = paths
+                    .iter()
+                    .filter_map(|p| p.strip_prefix("Properties."))
+                    .map(|p| p.split(['.', '[']).next().unwrap_or(""))
+                    .collect();
+                properties.dedup();
                 let type_changed = b.get("Type") != a.get("Type");
                 let replaced = type_changed
-                    || paths.iter().any(|p| {
-                        let property = p.strip_prefix("Properties.").unwrap_or("");
-                        let top = property.split(['.', '[']).next().unwrap_or("");
-                        type_info.is_some_and(|i| i.replaced_by.contains(&top))
-                    });
+                    || properties
+                        .iter()
+                        .any(|p| type_info.is_some_and(|i| i.replaces_on(p)));
+                // A replacement is a new resource, which takes any value.
+                let not_updatable = match type_info {
+                    Some(i) if !replaced => properties
+                        .iter()
+                        .filter(|p| i.not_updatable.contains(p))
+                        .map(|p| (*p).to_owned())
+                        .collect(),
+                    _ => Vec::new(),
+                };
                 Some((
                     if replaced {
                         Action::Replace
@@ -211,11 +220,12 @@ pub fn diff(
                     },
                     paths,
                     retained(Some(a)),
+                    not_updatable,
                 ))
             }
             _ => None,
         };
-        if let Some((action, paths, retained)) = change {
+        if let Some((action, paths, retained, not_updatable)) = change {
             result.resources.push(ResourceChange {
                 logical_id: id.clone(),
                 resource_type,
@@ -223,6 +233,7 @@ pub fn diff(
                 paths,
                 stateful,
                 retained,
+                not_updatable,
             });
         }
     }
@@ -302,15 +313,19 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn info(t: &str) -> Option<TypeInfo> {
+    fn info(t: &str) -> Option<ResourceInfo> {
         match t {
-            "AWS::DynamoDB::Table" => Some(TypeInfo {
+            "AWS::DynamoDB::Table" => Some(ResourceInfo {
+                type_name: "AWS::DynamoDB::Table",
                 stateful: true,
                 replaced_by: &["TableName", "KeySchema"],
+                not_updatable: &[],
             }),
-            _ => Some(TypeInfo {
+            _ => Some(ResourceInfo {
+                type_name: "AWS::Lambda::Function",
                 stateful: false,
                 replaced_by: &["FunctionName"],
+                not_updatable: &[],
             }),
         }
     }
@@ -389,5 +404,30 @@ mod tests {
             d.parameters["ArtifactKey"],
             (Some("a".into()), Some("b".into()))
         );
+    }
+
+    #[test]
+    fn warns_about_properties_that_cannot_be_updated_in_place() {
+        let p = BTreeMap::new();
+        let pool = |attributes: Value, name: &str| {
+            json!({"Resources": {"Pool": {"Type": "AWS::Cognito::UserPool", "Properties": {
+                "UsernameAttributes": attributes, "UserPoolName": name}}}})
+        };
+        let info = tickets_infra::cfn::resource_info;
+        let a = pool(json!(["email"]), "a");
+        let b = pool(json!(["phone_number"]), "a");
+        let d = diff(Some((&a, &p)), (&b, &p), info);
+        assert_eq!(d.resources[0].action, Action::Modify);
+        assert_eq!(d.resources[0].not_updatable, vec!["UsernameAttributes"]);
+        assert!(
+            d.render()
+                .contains("UsernameAttributes cannot be updated in place"),
+            "{}",
+            d.render()
+        );
+        let renamed = pool(json!(["email"]), "b");
+        let d = diff(Some((&a, &p)), (&renamed, &p), info);
+        assert!(d.resources[0].not_updatable.is_empty());
+        assert!(!d.render().contains("cannot be updated in place"));
     }
 }
