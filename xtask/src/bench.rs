@@ -15,12 +15,12 @@ mod stats;
 mod tooling;
 mod workload;
 
+use crate::emulator::dynamo::{LocalDynamo, remove_database};
+use crate::emulator::functions::function_config;
+use crate::emulator::runtime_api::{Logs, Pool};
+use crate::emulator::template::LocalTemplate;
 use crate::lambda::arch::Arch;
 use crate::lambda::artifact;
-use crate::local;
-use crate::local_dynamo::{LocalDynamo, remove_database};
-use crate::runtime_api::{Logs, Pool};
-use crate::template::{self, Template};
 use crate::tools::workspace::root;
 use anyhow::{Context, Result, bail};
 use report::{Machine, Report, Sizes, Warm};
@@ -68,7 +68,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     // The artifact the cloud runs (zip included, for its size); the binary is what we run.
     let artifact = artifact::build(arch)?;
-    let template = template::synthesize(&args.env)?;
+    let template = LocalTemplate::synthesize(&args.env)?;
     let state = root.join("target/bench");
 
     eprintln!("xtask: bench: function, {} cold starts", args.cold_starts);
@@ -132,7 +132,7 @@ pub fn run(args: Args) -> Result<()> {
 /// Cold starts, then warm latency and memory, against a fresh embedded DynamoDB.
 async fn measure_function(
     args: &Args,
-    template: &Template,
+    template: &LocalTemplate,
     binary: &Path,
     state: &Path,
 ) -> Result<(cold_start::ColdStarts, Warm)> {
@@ -149,8 +149,7 @@ async fn measure_function(
         .resources("AWS::Lambda::Function")
         .next()
         .context("the template has no Lambda function")?;
-    let (config, _) =
-        local::function_config(template, function, binary, &dynamo.endpoint, Logs::Discard)?;
+    let (config, _) = function_config(template, function, binary, &dynamo.endpoint, Logs::Discard)?;
 
     let pool = Arc::new(Pool::new(config.clone(), 1));
     let (_, pid) = pool.warm().await.context("starting the function")?;

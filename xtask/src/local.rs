@@ -3,32 +3,23 @@
 //! emulator, an embedded DynamoDB engine with its data under `target/local/`, local Cognito
 //! tokens, and an API Gateway emulation that serves only what the template declares.
 
-use crate::gateway::{self, Api, Backend};
+use crate::emulator::auth::{self, SigningKey, TokenRequest, UserPool};
+use crate::emulator::dynamo::{LocalDynamo, LocalTable, remove_database};
+use crate::emulator::functions::{self, Functions};
+use crate::emulator::gateway::{self, Api};
+use crate::emulator::runtime_api::{Logs, Pool};
+use crate::emulator::state::{self, DATABASE_FILE, ENV};
+use crate::emulator::template::LocalTemplate;
 use crate::lambda::arch::Arch;
 use crate::lambda::artifact;
-use crate::local_auth::{self, SigningKey, TokenRequest, UserPool};
-use crate::local_dynamo::{LocalDynamo, LocalTable, remove_database};
-use crate::runtime_api::{FunctionConfig, InvokeError, Logs, Pool};
-use crate::template::{self, Template};
-use crate::tools::workspace::{root, shown};
+use crate::tools::workspace::shown;
 use anyhow::{Context, Result};
-use bytes::Bytes;
-use std::collections::{BTreeMap, HashMap};
-use std::future::Future;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-
-/// The environment `local` mirrors.
-pub const ENV: &str = "local";
-
-/// The most instances of the function running at once unless the template reserves fewer.
-pub const MAX_INSTANCES: usize = 8;
-
-const DATABASE_FILE: &str = "dynamo.db";
 
 /// Arguments of `local`.
 #[derive(clap::Args)]
@@ -71,13 +62,6 @@ impl FunctionLogs {
     }
 }
 
-/// The state folder: `--state-dir`, or `target/local`.
-pub fn state_dir(explicit: Option<&Path>) -> PathBuf {
-    explicit
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| root().join("target/local"))
-}
-
 /// Starts everything, serves until Ctrl-C (or SIGTERM), then stops cleanly.
 pub fn run(args: Args) -> Result<()> {
     let started = Instant::now();
@@ -88,10 +72,10 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 async fn serve(args: Args, started: Instant) -> Result<()> {
-    let state = state_dir(args.state_dir.as_deref());
+    let state = state::dir(args.state_dir.as_deref());
     // Cargo checks (or rebuilds) bootstrap while the rest starts up.
     let build = std::thread::spawn(build_bootstrap);
-    let template = template::synthesize(ENV)?;
+    let template = LocalTemplate::synthesize(ENV)?;
 
     let database = state.join(DATABASE_FILE);
     if args.fresh {
@@ -115,7 +99,7 @@ async fn serve(args: Args, started: Instant) -> Result<()> {
     let api = Arc::new(Api::from_template(&template, key.jwks())?);
     let mut pools = HashMap::new();
     for function in &api.functions {
-        let (config, max) = function_config(
+        let (config, max) = functions::function_config(
             &template,
             function,
             &bootstrap,
@@ -146,7 +130,7 @@ async fn serve(args: Args, started: Instant) -> Result<()> {
         &TokenRequest {
             user: "alice".into(),
             groups: Vec::new(),
-            expires_in: local_auth::DEFAULT_VALIDITY_SECS,
+            expires_in: auth::DEFAULT_VALIDITY_SECS,
             audience: None,
         },
     )?;
@@ -192,85 +176,9 @@ async fn serve(args: Args, started: Instant) -> Result<()> {
     Ok(())
 }
 
-/// The functions of the template, each behind its pool of instances.
-struct Functions(HashMap<String, Arc<Pool>>);
-
-impl Backend for Functions {
-    fn invoke(
-        &self,
-        logical_id: &str,
-        event: Bytes,
-    ) -> Pin<Box<dyn Future<Output = Result<Bytes, InvokeError>> + Send + '_>> {
-        let pool = self.0.get(logical_id).cloned();
-        let logical_id = logical_id.to_owned();
-        Box::pin(async move {
-            let Some(pool) = pool else {
-                return Err(InvokeError::Crashed(format!(
-                    "function {logical_id} is not running"
-                )));
-            };
-            // Like Lambda, an invocation runs to its end even if the client goes away: in its
-            // own task, so that dropping the request does not kill the instance serving it.
-            tokio::spawn(async move { pool.invoke(event).await })
-                .await
-                .unwrap_or_else(|e| {
-                    Err(InvokeError::Crashed(format!(
-                        "the invocation task failed: {e}"
-                    )))
-                })
-        })
-    }
-}
-
-/// How the template runs function `logical_id`, pointed at the local DynamoDB engine.
-pub fn function_config(
-    template: &Template,
-    logical_id: &str,
-    binary: &Path,
-    endpoint: &str,
-    logs: Logs,
-) -> Result<(FunctionConfig, usize)> {
-    let properties = template.properties(logical_id)?;
-    let number = |name: &str, default: u64| -> Result<u64> {
-        match properties.get(name) {
-            None => Ok(default),
-            Some(value) => template
-                .resolve_string(value)?
-                .parse()
-                .with_context(|| format!("{logical_id}.{name}")),
-        }
-    };
-    let mut env = BTreeMap::new();
-    if let Some(variables) = template
-        .resolve(&properties["Environment"]["Variables"])?
-        .as_object()
-    {
-        for (name, value) in variables {
-            let text = match value {
-                serde_json::Value::String(text) => text.clone(),
-                other => other.to_string(),
-            };
-            env.insert(name.clone(), text);
-        }
-    }
-    env.insert("AWS_ENDPOINT_URL".into(), endpoint.to_owned());
-    let reserved = number("ReservedConcurrentExecutions", MAX_INSTANCES as u64)? as usize;
-    let config = FunctionConfig {
-        binary: binary.to_path_buf(),
-        name: template.reference(logical_id)?,
-        memory_mb: number("MemorySize", 128)? as u32,
-        timeout: Duration::from_secs(number("Timeout", 3)?),
-        region: template.region.clone(),
-        account: template.account.clone(),
-        env,
-        logs,
-    };
-    Ok((config, reserved.clamp(1, MAX_INSTANCES)))
-}
-
 /// The release `bootstrap` for this machine, built if anything changed (no zip: `local`
 /// does not need one).
-pub fn build_bootstrap() -> Result<PathBuf> {
+fn build_bootstrap() -> Result<PathBuf> {
     artifact::compile(if cfg!(target_arch = "aarch64") {
         Arch::Arm64
     } else {
@@ -282,7 +190,7 @@ pub fn build_bootstrap() -> Result<PathBuf> {
 fn print_banner(
     url: &str,
     api: &Api,
-    template: &Template,
+    template: &LocalTemplate,
     tables: &[LocalTable],
     instances: &[String],
     state: &Path,

@@ -3,9 +3,10 @@
 
 use crate::aws::cognito::DeployedPool;
 use crate::aws::target::Target;
-use crate::local_auth::{self, TokenRequest};
+use crate::emulator::auth::{self, TokenRequest};
+use crate::emulator::state;
+use crate::emulator::template::LocalTemplate;
 use crate::tools::http_client::{HttpClient, Reply};
-use crate::{local, template, token};
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -39,16 +40,16 @@ pub fn run(args: Args) -> Result<()> {
     let origin = allowed_origin(&args.target.env)?;
     tokio::runtime::Runtime::new()?.block_on(async {
         let client = HttpClient::new()?;
-        let failed = if args.target.env == local::ENV {
+        let failed = if args.target.env == state::ENV {
             let base = args.url.clone().unwrap_or_else(|| LOCAL_URL.to_owned());
-            let state = local::state_dir(args.state_dir.as_deref());
+            let state = state::dir(args.state_dir.as_deref());
             let token = |user: &str, groups: Vec<String>| {
-                token::local_token(
+                state::token(
                     &state,
                     &TokenRequest {
                         user: user.into(),
                         groups,
-                        expires_in: local_auth::DEFAULT_VALIDITY_SECS,
+                        expires_in: auth::DEFAULT_VALIDITY_SECS,
                         audience: None,
                     },
                 )
@@ -109,7 +110,7 @@ pub fn run(args: Args) -> Result<()> {
 
 /// An origin the environment's CORS policy allows, for the preflight step.
 fn allowed_origin(env: &str) -> Result<String> {
-    let template = template::synthesize(env)?;
+    let template = LocalTemplate::synthesize(env)?;
     for (_, properties) in template.resources("AWS::Lambda::Function") {
         let variables = template.resolve(&properties["Environment"]["Variables"])?;
         if let Some(origins) = variables[tickets_manifest::config::ALLOWED_ORIGINS].as_str() {

@@ -3,10 +3,10 @@
 
 use crate::aws::cognito::DeployedPool;
 use crate::aws::target::Target;
-use crate::local_auth::{self, SigningKey, TokenRequest, UserPool};
-use crate::{local, template};
+use crate::emulator::auth::{self, TokenRequest};
+use crate::emulator::state;
 use anyhow::{Result, bail};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Arguments of `token`.
 #[derive(clap::Args)]
@@ -35,7 +35,7 @@ pub fn run(args: Args) -> Result<()> {
     if args.user.trim().is_empty() {
         bail!("--user must name someone, e.g. --user alice");
     }
-    let token = if args.target.env == local::ENV {
+    let token = if args.target.env == state::ENV {
         if args.target.owner.is_some() || args.target.stack_name.is_some() {
             bail!(
                 "--owner and --stack-name name deployed stacks; the local environment has one stack"
@@ -48,10 +48,10 @@ pub fn run(args: Args) -> Result<()> {
             } else {
                 Vec::new()
             },
-            expires_in: args.expires_in.unwrap_or(local_auth::DEFAULT_VALIDITY_SECS),
+            expires_in: args.expires_in.unwrap_or(auth::DEFAULT_VALIDITY_SECS),
             audience: args.audience.clone(),
         };
-        local_token(&local::state_dir(args.state_dir.as_deref()), &request)?
+        state::token(&state::dir(args.state_dir.as_deref()), &request)?
     } else {
         if args.expires_in.is_some() || args.audience.is_some() {
             bail!(
@@ -68,11 +68,4 @@ pub fn run(args: Args) -> Result<()> {
     };
     println!("{token}");
     Ok(())
-}
-
-/// A token from the local issuer whose key lives in `state_dir`.
-pub fn local_token(state_dir: &Path, request: &TokenRequest) -> Result<String> {
-    let template = template::synthesize(local::ENV)?;
-    let pool = UserPool::of_template(&template)?;
-    SigningKey::load_or_create(state_dir)?.issue(&pool, request)
 }

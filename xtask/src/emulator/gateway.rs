@@ -7,9 +7,9 @@
 //! method with an authorizer refuses a missing or invalid token with `401`, exactly as the
 //! deployed API does, so the template is tested with every local request.
 
-use crate::local_auth::{self, UserPool, Verifier};
-use crate::runtime_api::InvokeError;
-use crate::template::Template;
+use super::auth::{self, UserPool, Verifier};
+use super::runtime_api::InvokeError;
+use super::template::LocalTemplate;
 use anyhow::{Context, Result, bail};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -214,7 +214,7 @@ const INTEGRATION_TIMED_OUT: GatewayError = GatewayError {
 
 impl Api {
     /// Reads the template's only REST API; tokens are checked against `jwks`.
-    pub fn from_template(template: &Template, jwks: &Value) -> Result<Self> {
+    pub fn from_template(template: &LocalTemplate, jwks: &Value) -> Result<Self> {
         let apis: Vec<_> = template.resources("AWS::ApiGateway::RestApi").collect();
         let [(api_logical, api_properties)] = apis.as_slice() else {
             bail!(
@@ -527,7 +527,7 @@ impl Api {
                     .map(|t| t.strip_prefix("Bearer ").unwrap_or(t))
                     .filter(|t| !t.is_empty());
                 match token.map(|t| authorizer.verifier.verify(t)) {
-                    Some(Ok(claims)) => Some(local_auth::claims_for_function(&claims)),
+                    Some(Ok(claims)) => Some(auth::claims_for_function(&claims)),
                     _ => return self.gateway_error(&UNAUTHORIZED, &parts.headers, &request_id),
                 }
             }
@@ -819,7 +819,7 @@ impl Api {
 }
 
 fn integration(
-    template: &Template,
+    template: &LocalTemplate,
     method: &str,
     integration: &Value,
     functions: &[(String, String)],
@@ -1101,7 +1101,7 @@ fn log_line(method: &Method, path: &str, status: StatusCode, elapsed: Duration) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::local_auth::{SigningKey, TokenRequest};
+    use crate::emulator::auth::{SigningKey, TokenRequest};
     use std::sync::Mutex;
 
     /// Records the events it receives and answers with `answer` (or fails when `None`).
@@ -1144,7 +1144,7 @@ mod tests {
     }
 
     fn fixture(name: &str, answer: Option<Value>) -> Fixture {
-        let template = crate::template::synthesize("local").unwrap();
+        let template = LocalTemplate::synthesize("local").unwrap();
         let dir = std::env::temp_dir().join(format!("xtask-gateway-{name}-{}", std::process::id()));
         let key = SigningKey::load_or_create(&dir).unwrap();
         let pool = UserPool::of_template(&template).unwrap();
