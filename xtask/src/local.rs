@@ -6,7 +6,8 @@
 use crate::emulator::auth::{self, SigningKey, TokenRequest, UserPool};
 use crate::emulator::dynamo::{LocalDynamo, LocalTable, remove_database};
 use crate::emulator::functions::{self, Functions};
-use crate::emulator::gateway::{self, Api};
+use crate::emulator::gateway::api::Api;
+use crate::emulator::gateway::server;
 use crate::emulator::runtime_api::{Logs, Pool};
 use crate::emulator::state::{self, DATABASE_FILE, ENV};
 use crate::emulator::template::LocalTemplate;
@@ -147,7 +148,7 @@ async fn serve(args: Args, started: Instant) -> Result<()> {
         started.elapsed(),
     );
     let (stop, stopped) = watch::channel(false);
-    let server = tokio::spawn(gateway::serve(
+    let server = tokio::spawn(server::serve(
         api.clone(),
         functions.clone(),
         listener,

@@ -5,7 +5,8 @@
 //! and throttling in the timed path.
 
 use crate::emulator::auth::{SigningKey, TokenRequest, UserPool};
-use crate::emulator::gateway::{Api, Backend};
+use crate::emulator::gateway::api::Api;
+use crate::emulator::gateway::handle::Backend;
 use crate::emulator::runtime_api::{InvokeError, Pool};
 use crate::emulator::template::LocalTemplate;
 use anyhow::{Context, Result, anyhow, bail};

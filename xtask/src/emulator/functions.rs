@@ -2,7 +2,7 @@
 //! give each (pointed at the embedded DynamoDB), and their pools of instances behind the
 //! gateway.
 
-use super::gateway::Backend;
+use super::gateway::handle::Backend;
 use super::runtime_api::{FunctionConfig, InvokeError, Logs, Pool};
 use super::template::LocalTemplate;
 use anyhow::{Context, Result};
