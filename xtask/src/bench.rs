@@ -17,7 +17,8 @@ mod workload;
 
 use crate::emulator::dynamo::{LocalDynamo, remove_database};
 use crate::emulator::functions::function_config;
-use crate::emulator::runtime_api::{Logs, Pool};
+use crate::emulator::instance::Logs;
+use crate::emulator::instance_pool::Pool;
 use crate::emulator::template::LocalTemplate;
 use crate::lambda::arch::Arch;
 use crate::lambda::artifact;

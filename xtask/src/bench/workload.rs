@@ -7,7 +7,8 @@
 use crate::emulator::auth::{SigningKey, TokenRequest, UserPool};
 use crate::emulator::gateway::api::Api;
 use crate::emulator::gateway::handle::Backend;
-use crate::emulator::runtime_api::{InvokeError, Pool};
+use crate::emulator::instance::InvokeError;
+use crate::emulator::instance_pool::Pool;
 use crate::emulator::template::LocalTemplate;
 use anyhow::{Context, Result, anyhow, bail};
 use bytes::Bytes;

@@ -3,7 +3,8 @@
 //! gateway.
 
 use super::gateway::handle::Backend;
-use super::runtime_api::{FunctionConfig, InvokeError, Logs, Pool};
+use super::instance::{FunctionConfig, InvokeError, Logs};
+use super::instance_pool::Pool;
 use super::template::LocalTemplate;
 use anyhow::{Context, Result};
 use bytes::Bytes;

@@ -9,7 +9,7 @@ use super::responses::{
     UNAUTHORIZED, append,
 };
 use crate::emulator::auth;
-use crate::emulator::runtime_api::InvokeError;
+use crate::emulator::instance::InvokeError;
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};

@@ -7,7 +7,7 @@ use super::proxy_event::{canonical, request_time};
 use super::responses::proxy_response;
 use super::routing::{match_segments, percent_decode, segments};
 use crate::emulator::auth::{SigningKey, TokenRequest, UserPool};
-use crate::emulator::runtime_api::InvokeError;
+use crate::emulator::instance::InvokeError;
 use crate::emulator::template::LocalTemplate;
 use crate::tools::workspace::root;
 use base64::Engine;
