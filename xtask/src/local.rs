@@ -78,20 +78,7 @@ async fn serve(args: Args, started: Instant) -> Result<()> {
     // Cargo checks (or rebuilds) bootstrap while the rest starts up.
     let build = std::thread::spawn(build_bootstrap);
     let template = LocalTemplate::synthesize(ENV)?;
-
-    let database = state.join(DATABASE_FILE);
-    if args.fresh {
-        remove_database(&database)?;
-    }
-    let (dynamo, tables) = LocalDynamo::start(&database, &template).await?;
-    for table in &tables {
-        if let Some(drift) = &table.drift {
-            eprintln!(
-                "warning: the local table {} was created from an older template: {drift}; run with --fresh to recreate it",
-                table.name
-            );
-        }
-    }
+    let (dynamo, tables) = start_dynamo(&state, &template, args.fresh).await?;
 
     let key = SigningKey::load_or_create(&state)?;
     let bootstrap = build
@@ -99,29 +86,14 @@ async fn serve(args: Args, started: Instant) -> Result<()> {
         .map_err(|_| anyhow::anyhow!("building bootstrap panicked"))??;
     let pool = UserPool::of_template(&template)?;
     let api = Arc::new(Api::from_template(&template, key.jwks())?);
-    let mut pools = HashMap::new();
-    for function in &api.functions {
-        let (config, max) = functions::function_config(
-            &template,
-            function,
-            &bootstrap,
-            &dynamo.endpoint,
-            args.function_logs.sink(),
-        )?;
-        pools.insert(function.clone(), Arc::new(Pool::new(config, max)));
-    }
-    let functions = Arc::new(Functions(pools));
-    // One warm instance per function, so that the first request does not pay a cold start.
-    let mut instances = Vec::new();
-    for pool in functions.0.values() {
-        let (init, pid) = pool.warm().await.context("starting the function")?;
-        instances.push(format!(
-            "{} (pid {}, init {:.1} ms)",
-            pool.config().name,
-            pid.map_or("?".into(), |p| p.to_string()),
-            init.as_secs_f64() * 1000.0
-        ));
-    }
+    let functions = Arc::new(start_functions(
+        &template,
+        &api,
+        &bootstrap,
+        &dynamo.endpoint,
+        args.function_logs,
+    )?);
+    let instances = warm(&functions).await?;
 
     let listener = TcpListener::bind(("127.0.0.1", args.port)).await.with_context(|| {
         format!("port {} is taken: stop what uses it, or pick another with --port (0 for any free one)", args.port)
@@ -138,19 +110,31 @@ async fn serve(args: Args, started: Instant) -> Result<()> {
     )?;
     // The banner comes first on stdout (scripts read the URL from its first line); requests
     // that arrive meanwhile wait in the listener's backlog.
-    print_banner(
-        &url,
-        &api,
-        &template,
-        &tables,
-        &instances,
-        &state,
-        &token,
-        started.elapsed(),
-    );
+    print_banner(&Banner {
+        url: &url,
+        api: &api,
+        template: &template,
+        tables: &tables,
+        instances: &instances,
+        state: &state,
+        token: &token,
+        elapsed: started.elapsed(),
+    });
+    serve_until_stopped(api, functions, listener, dynamo, &state.join(DATABASE_FILE)).await
+}
+
+/// Serves until Ctrl-C or SIGTERM, then lets running requests finish and stops the
+/// functions and DynamoDB.
+async fn serve_until_stopped(
+    api: Arc<Api>,
+    functions: Arc<Functions>,
+    listener: TcpListener,
+    dynamo: LocalDynamo,
+    database: &Path,
+) -> Result<()> {
     let (stop, stopped) = watch::channel(false);
     let server = tokio::spawn(server::serve(
-        api.clone(),
+        api,
         functions.clone(),
         listener,
         stopped,
@@ -171,11 +155,64 @@ async fn serve(args: Args, started: Instant) -> Result<()> {
         );
     }
     dynamo.stop().await?;
-    println!(
-        "stopped; data kept in {}",
-        state.join(DATABASE_FILE).display()
-    );
+    println!("stopped; data kept in {}", database.display());
     Ok(())
+}
+
+/// The embedded DynamoDB over the state folder's database, with the template's tables;
+/// warns about tables an older template made.
+async fn start_dynamo(
+    state: &Path,
+    template: &LocalTemplate,
+    fresh: bool,
+) -> Result<(LocalDynamo, Vec<LocalTable>)> {
+    let database = state.join(DATABASE_FILE);
+    if fresh {
+        remove_database(&database)?;
+    }
+    let (dynamo, tables) = LocalDynamo::start(&database, template).await?;
+    for table in &tables {
+        if let Some(drift) = &table.drift {
+            eprintln!(
+                "warning: the local table {} was created from an older template: {drift}; run with --fresh to recreate it",
+                table.name
+            );
+        }
+    }
+    Ok((dynamo, tables))
+}
+
+/// A pool of instances for each function the API integrates with.
+fn start_functions(
+    template: &LocalTemplate,
+    api: &Api,
+    bootstrap: &Path,
+    endpoint: &str,
+    logs: FunctionLogs,
+) -> Result<Functions> {
+    let mut pools = HashMap::new();
+    for function in &api.functions {
+        let (config, max) =
+            functions::function_config(template, function, bootstrap, endpoint, logs.sink())?;
+        pools.insert(function.clone(), Arc::new(Pool::new(config, max)));
+    }
+    Ok(Functions(pools))
+}
+
+/// One warm instance per function, so that the first request does not pay a cold start;
+/// describes each for the banner.
+async fn warm(functions: &Functions) -> Result<Vec<String>> {
+    let mut instances = Vec::new();
+    for pool in functions.0.values() {
+        let (init, pid) = pool.warm().await.context("starting the function")?;
+        instances.push(format!(
+            "{} (pid {}, init {:.1} ms)",
+            pool.config().name,
+            pid.map_or("?".into(), |p| p.to_string()),
+            init.as_secs_f64() * 1000.0
+        ));
+    }
+    Ok(instances)
 }
 
 /// The release `bootstrap` for this machine, built if anything changed (no zip: `local`
@@ -188,17 +225,29 @@ fn build_bootstrap() -> Result<PathBuf> {
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn print_banner(
-    url: &str,
-    api: &Api,
-    template: &LocalTemplate,
-    tables: &[LocalTable],
-    instances: &[String],
-    state: &Path,
-    token: &str,
+/// What the start-up banner shows.
+struct Banner<'a> {
+    url: &'a str,
+    api: &'a Api,
+    template: &'a LocalTemplate,
+    tables: &'a [LocalTable],
+    instances: &'a [String],
+    state: &'a Path,
+    token: &'a str,
     elapsed: Duration,
-) {
+}
+
+fn print_banner(banner: &Banner<'_>) {
+    let Banner {
+        url,
+        api,
+        template,
+        tables,
+        instances,
+        state,
+        token,
+        elapsed,
+    } = banner;
     // The first line is for machines too: tests and scripts read the URL from it.
     println!("Local API: {url}");
     println!(
@@ -209,10 +258,10 @@ fn print_banner(
         api.operations().len(),
         elapsed.as_millis()
     );
-    for instance in instances {
+    for instance in *instances {
         println!("  Function {instance}: the release bootstrap under the Runtime API emulator");
     }
-    for table in tables {
+    for table in *tables {
         println!(
             "  DynamoDB table {} ({}) in {}",
             table.name,
