@@ -28,6 +28,7 @@ use report::{Machine, Report, Sizes, Warm};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
+use tokio::runtime::Runtime;
 
 /// Arguments of `bench`.
 #[derive(clap::Args)]
@@ -54,8 +55,9 @@ pub struct Args {
 /// Rounds of `synth` of every environment; the median is reported.
 const SYNTH_ROUNDS: usize = 20;
 
-/// Builds, measures, prints the table and writes the report.
-pub fn run(args: Args) -> Result<()> {
+/// Builds, measures, prints the table and writes the report. The function is measured on
+/// `runtime`; the rest runs outside it.
+pub fn run(args: Args, runtime: &Runtime) -> Result<()> {
     let started = Instant::now();
     if args.invocations == 0 || args.cold_starts == 0 {
         bail!("--invocations and --cold-starts must be at least 1");
@@ -73,12 +75,8 @@ pub fn run(args: Args) -> Result<()> {
     let state = root.join("target/bench");
 
     eprintln!("xtask: bench: function, {} cold starts", args.cold_starts);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
     let binary = args.bootstrap.as_ref().unwrap_or(&artifact.binary);
     let (cold, warm) = runtime.block_on(measure_function(&args, &template, binary, &state))?;
-    drop(runtime);
 
     eprintln!("xtask: bench: synth of every environment, {SYNTH_ROUNDS} rounds");
     let synth = tooling::synth(&root, SYNTH_ROUNDS)?;

@@ -21,11 +21,7 @@ pub struct Args {
 }
 
 /// Runs `deploy`.
-pub fn run(args: Args) -> Result<()> {
-    tokio::runtime::Runtime::new()?.block_on(deploy(args))
-}
-
-async fn deploy(args: Args) -> Result<()> {
+pub async fn run(args: Args) -> Result<()> {
     let ctx = Context::open(&args.target).await?;
     eprintln!(
         "xtask: deploying stack {} (environment {}) to account {}, region {}",

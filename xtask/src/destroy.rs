@@ -21,11 +21,7 @@ pub struct Args {
 }
 
 /// Deletes the stack and waits until it is gone.
-pub fn run(args: Args) -> Result<()> {
-    tokio::runtime::Runtime::new()?.block_on(destroy(args))
-}
-
-async fn destroy(args: Args) -> Result<()> {
+pub async fn run(args: Args) -> Result<()> {
     let ctx = Context::open(&args.target).await?;
     let cfn = Cfn::new(&ctx.config);
     let stack = ctx.stack.as_str();

@@ -23,11 +23,7 @@ pub struct Args {
 
 /// Shows what `deploy` would change, without building or changing anything. The code's
 /// artifact is the last one built (`cargo xtask build`), if any.
-pub fn run(args: Args) -> Result<()> {
-    tokio::runtime::Runtime::new()?.block_on(diff_stack(args))
-}
-
-async fn diff_stack(args: Args) -> Result<()> {
+pub async fn run(args: Args) -> Result<()> {
     let ctx = Context::open(&args.target).await?;
     let cfn = Cfn::new(&ctx.config);
     let stack = ctx.stack.as_str();

@@ -65,15 +65,8 @@ impl FunctionLogs {
 }
 
 /// Starts everything, serves until Ctrl-C (or SIGTERM), then stops cleanly.
-pub fn run(args: Args) -> Result<()> {
+pub async fn run(args: Args) -> Result<()> {
     let started = Instant::now();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(serve(args, started))
-}
-
-async fn serve(args: Args, started: Instant) -> Result<()> {
     let state = state::dir(args.state_dir.as_deref());
     // Cargo checks (or rebuilds) bootstrap while the rest starts up.
     let build = std::thread::spawn(build_bootstrap);

@@ -62,26 +62,32 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Build(args) => build::run(args),
-        Command::Synth(args) => synth::run(args),
-        Command::Deploy(args) => deploy::run(args),
-        Command::Diff(args) => diff::run(args),
-        Command::Outputs(args) => outputs::run(args),
-        Command::Watch(args) => watch::run(args),
-        Command::Promote(args) => promote::run(args),
-        Command::Destroy(args) => destroy::run(args),
-        Command::Local(args) => local::run(args),
-        Command::Token(args) => token::run(args),
-        Command::Smoke(args) => smoke::run(args),
-        Command::Test(args) => test::run(args),
-        Command::Bench(args) => bench::run(args),
-    };
-    match result {
+    match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::from(outcome::exit_code(&err))
         }
+    }
+}
+
+/// Runs a command. The asynchronous ones (everything that talks to AWS or serves HTTP) run
+/// on the one tokio runtime, made here when a command needs it.
+fn run(command: Command) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new;
+    match command {
+        Command::Build(args) => build::run(args),
+        Command::Synth(args) => synth::run(args),
+        Command::Deploy(args) => runtime()?.block_on(deploy::run(args)),
+        Command::Diff(args) => runtime()?.block_on(diff::run(args)),
+        Command::Outputs(args) => runtime()?.block_on(outputs::run(args)),
+        Command::Watch(args) => runtime()?.block_on(watch::run(args)),
+        Command::Promote(args) => runtime()?.block_on(promote::run(args)),
+        Command::Destroy(args) => runtime()?.block_on(destroy::run(args)),
+        Command::Local(args) => runtime()?.block_on(local::run(args)),
+        Command::Token(args) => runtime()?.block_on(token::run(args)),
+        Command::Smoke(args) => runtime()?.block_on(smoke::run(args)),
+        Command::Test(args) => test::run(args),
+        Command::Bench(args) => bench::run(args, &runtime()?),
     }
 }

@@ -16,22 +16,20 @@ pub struct Args {
 }
 
 /// Reads the outputs from CloudFormation, records and prints them.
-pub fn run(args: Args) -> Result<()> {
-    tokio::runtime::Runtime::new()?.block_on(async {
-        let ctx = Context::open(&args.target).await?;
-        let Some(state) = Cfn::new(&ctx.config).describe(ctx.stack.as_str()).await? else {
-            bail!(
-                "stack {} does not exist: deploy it with `cargo xtask deploy {}`",
-                ctx.stack,
-                args.target.flags()
-            );
-        };
-        ctx.stack.write_outputs(&state.outputs)?;
-        if args.json {
-            println!("{}", serde_json::to_string_pretty(&state.outputs)?);
-        } else {
-            print_outputs(&state.outputs);
-        }
-        Ok(())
-    })
+pub async fn run(args: Args) -> Result<()> {
+    let ctx = Context::open(&args.target).await?;
+    let Some(state) = Cfn::new(&ctx.config).describe(ctx.stack.as_str()).await? else {
+        bail!(
+            "stack {} does not exist: deploy it with `cargo xtask deploy {}`",
+            ctx.stack,
+            args.target.flags()
+        );
+    };
+    ctx.stack.write_outputs(&state.outputs)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&state.outputs)?);
+    } else {
+        print_outputs(&state.outputs);
+    }
+    Ok(())
 }

@@ -24,11 +24,7 @@ pub struct Args {
 }
 
 /// Reads the source stack's artifact and rolls it out to the target, without building.
-pub fn run(args: Args) -> Result<()> {
-    tokio::runtime::Runtime::new()?.block_on(promote(args))
-}
-
-async fn promote(args: Args) -> Result<()> {
+pub async fn run(args: Args) -> Result<()> {
     let config_root = std::env::var_os("TICKETS_CONFIG_ROOT").map(Into::into);
     let source_target = Target {
         env: args.from.clone(),

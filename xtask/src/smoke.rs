@@ -36,76 +36,74 @@ struct Callers {
 }
 
 /// Runs the scenario; temporary users of a deployed pool are removed even when it fails.
-pub fn run(args: Args) -> Result<()> {
+pub async fn run(args: Args) -> Result<()> {
     let origin = allowed_origin(&args.target.env)?;
-    tokio::runtime::Runtime::new()?.block_on(async {
-        let client = HttpClient::new()?;
-        let failed = if args.target.env == state::ENV {
-            let base = args.url.clone().unwrap_or_else(|| LOCAL_URL.to_owned());
-            let state = state::dir(args.state_dir.as_deref());
-            let token = |user: &str, groups: Vec<String>| {
-                state::token(
-                    &state,
-                    &TokenRequest {
-                        user: user.into(),
-                        groups,
-                        expires_in: auth::DEFAULT_VALIDITY_SECS,
-                        audience: None,
-                    },
-                )
-            };
-            let callers = Callers {
-                user: token("smoke-user", Vec::new())?,
-                admin: token(
-                    "smoke-admin",
-                    vec![tickets_manifest::ADMIN_GROUP.to_owned()],
-                )?,
-            };
-            println!("smoke test of {base} (local)");
-            scenario(&client, &base, &callers, &origin).await
-        } else {
-            let pool = DeployedPool::open(&args.target).await?;
-            let base = match &args.url {
-                Some(url) => url.clone(),
-                None => pool
-                    .outputs
-                    .get("ApiUrl")
-                    .cloned()
-                    .context("the stack has no ApiUrl output")?,
-            };
-            let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
-            let (user, admin) = (
-                format!("smoke-{suffix}@example.com"),
-                format!("smoke-admin-{suffix}@example.com"),
-            );
-            println!(
-                "smoke test of {base} ({}, temporary users {user} and {admin})",
-                args.target.env
-            );
-            let callers = async {
-                Ok::<_, anyhow::Error>(Callers {
-                    user: pool.token_for(&user, false).await?,
-                    admin: pool.token_for(&admin, true).await?,
-                })
-            }
-            .await;
-            let failed = match callers {
-                Ok(callers) => Ok(scenario(&client, &base, &callers, &origin).await),
-                Err(err) => Err(err),
-            };
-            for name in [&user, &admin] {
-                if let Err(err) = pool.delete_user(name).await {
-                    eprintln!("warning: {err:#}; delete the user by hand");
-                }
-            }
-            failed?
+    let client = HttpClient::new()?;
+    let failed = if args.target.env == state::ENV {
+        let base = args.url.clone().unwrap_or_else(|| LOCAL_URL.to_owned());
+        let state = state::dir(args.state_dir.as_deref());
+        let token = |user: &str, groups: Vec<String>| {
+            state::token(
+                &state,
+                &TokenRequest {
+                    user: user.into(),
+                    groups,
+                    expires_in: auth::DEFAULT_VALIDITY_SECS,
+                    audience: None,
+                },
+            )
         };
-        if failed > 0 {
-            bail!("smoke test failed: {failed} step(s) did not match");
+        let callers = Callers {
+            user: token("smoke-user", Vec::new())?,
+            admin: token(
+                "smoke-admin",
+                vec![tickets_manifest::ADMIN_GROUP.to_owned()],
+            )?,
+        };
+        println!("smoke test of {base} (local)");
+        scenario(&client, &base, &callers, &origin).await
+    } else {
+        let pool = DeployedPool::open(&args.target).await?;
+        let base = match &args.url {
+            Some(url) => url.clone(),
+            None => pool
+                .outputs
+                .get("ApiUrl")
+                .cloned()
+                .context("the stack has no ApiUrl output")?,
+        };
+        let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
+        let (user, admin) = (
+            format!("smoke-{suffix}@example.com"),
+            format!("smoke-admin-{suffix}@example.com"),
+        );
+        println!(
+            "smoke test of {base} ({}, temporary users {user} and {admin})",
+            args.target.env
+        );
+        let callers = async {
+            Ok::<_, anyhow::Error>(Callers {
+                user: pool.token_for(&user, false).await?,
+                admin: pool.token_for(&admin, true).await?,
+            })
         }
-        println!("all steps passed");
-        Ok(())
-    })
+        .await;
+        let failed = match callers {
+            Ok(callers) => Ok(scenario(&client, &base, &callers, &origin).await),
+            Err(err) => Err(err),
+        };
+        for name in [&user, &admin] {
+            if let Err(err) = pool.delete_user(name).await {
+                eprintln!("warning: {err:#}; delete the user by hand");
+            }
+        }
+        failed?
+    };
+    if failed > 0 {
+        bail!("smoke test failed: {failed} step(s) did not match");
+    }
+    println!("all steps passed");
+    Ok(())
 }
 
 /// An origin the environment's CORS policy allows, for the preflight step.

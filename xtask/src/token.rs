@@ -31,7 +31,7 @@ pub struct Args {
 }
 
 /// Prints just the token on stdout.
-pub fn run(args: Args) -> Result<()> {
+pub async fn run(args: Args) -> Result<()> {
     if args.user.trim().is_empty() {
         bail!("--user must name someone, e.g. --user alice");
     }
@@ -59,12 +59,10 @@ pub fn run(args: Args) -> Result<()> {
                 args.target.env
             );
         }
-        tokio::runtime::Runtime::new()?.block_on(async {
-            DeployedPool::open(&args.target)
-                .await?
-                .token_for(&args.user, args.admin)
-                .await
-        })?
+        DeployedPool::open(&args.target)
+            .await?
+            .token_for(&args.user, args.admin)
+            .await?
     };
     println!("{token}");
     Ok(())
