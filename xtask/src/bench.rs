@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: the release function's cold start, warm latency (next to the raw
 //! DynamoDB call it makes), memory and size, and the speed of `synth` and a no-op `deploy`,
-//! against the targets. Prints a Markdown table and writes `target/bench/report.json`.
+//! against the targets. Prints a Markdown table and writes `bench/report.json` in
+//! cargo's target directory (`target/bench/report.json` by default).
 //!
 //! Everything runs on this machine: `bootstrap` under the Runtime API emulator of
 //! `cargo xtask local`, against the same embedded DynamoDB engine, with the environment
@@ -22,7 +23,7 @@ use crate::emulator::instance_pool::Pool;
 use crate::emulator::template::LocalTemplate;
 use crate::lambda::arch::Arch;
 use crate::lambda::artifact;
-use crate::tools::workspace::root;
+use crate::tools::workspace::{root, target_dir};
 use anyhow::{Context, Result, bail};
 use report::{Machine, Report, Sizes, Warm};
 use std::path::{Path, PathBuf};
@@ -72,7 +73,7 @@ pub fn run(args: Args, runtime: &Runtime) -> Result<()> {
     // The artifact the cloud runs (zip included, for its size); the binary is what we run.
     let artifact = artifact::build(arch)?;
     let template = LocalTemplate::synthesize(&args.env)?;
-    let state = root.join("target/bench");
+    let state = target_dir()?.join("bench");
 
     eprintln!("xtask: bench: function, {} cold starts", args.cold_starts);
     let binary = args.bootstrap.as_ref().unwrap_or(&artifact.binary);

@@ -1,6 +1,6 @@
 //! `cargo xtask local`: the whole API on `http://127.0.0.1:3000`, from the `local`
 //! environment's template, with no Docker: the release `bootstrap` under a Runtime API
-//! emulator, an embedded DynamoDB engine with its data under `target/local/`, local Cognito
+//! emulator, an embedded DynamoDB engine with its data under `.tickets/local/`, local Cognito
 //! tokens, and an API Gateway emulation that serves only what the template declares.
 
 use crate::emulator::auth::{self, SigningKey, TokenRequest, UserPool};
@@ -35,7 +35,7 @@ pub struct Args {
     /// Where the function's own logs go.
     #[arg(long, value_enum, default_value = "dimmed")]
     pub function_logs: FunctionLogs,
-    /// Where data and keys live [default: target/local].
+    /// Where data and keys live [default: .tickets/local].
     #[arg(long, hide = true)]
     pub state_dir: Option<PathBuf>,
 }

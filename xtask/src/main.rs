@@ -48,7 +48,7 @@ enum Command {
     Promote(promote::Args),
     /// Delete a stack.
     Destroy(destroy::Args),
-    /// Run the whole API on http://127.0.0.1:3000: no Docker, data kept in target/local.
+    /// Run the whole API on http://127.0.0.1:3000: no Docker, data kept in .tickets/local.
     Local(local::Args),
     /// Print an ID token for a user (local issuer, or the stack's user pool).
     Token(token::Args),

@@ -1,4 +1,4 @@
-//! `cargo xtask outputs`: a deployed stack's outputs, also written to `target/stacks/`.
+//! `cargo xtask outputs`: a deployed stack's outputs, also written to `.tickets/stacks/`.
 
 use crate::aws::cloudformation::Cfn;
 use crate::aws::stack_name::print_outputs;

@@ -24,7 +24,7 @@ pub struct Args {
     /// Base URL of the API, stage included [default: http://127.0.0.1:3000 for local, else the stack's ApiUrl].
     #[arg(long)]
     pub url: Option<String>,
-    /// Local state folder whose key signs the local tokens [default: target/local].
+    /// Local state folder whose key signs the local tokens [default: .tickets/local].
     #[arg(long, hide = true)]
     pub state_dir: Option<PathBuf>,
 }

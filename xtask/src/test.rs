@@ -5,7 +5,7 @@ use crate::lambda::artifact;
 use crate::tools::cargo::cargo;
 use crate::tools::moto::MotoServer;
 use crate::tools::python;
-use crate::tools::workspace::root;
+use crate::tools::workspace::{TARGET_DIR_VAR, root, target_dir};
 use anyhow::{Result, bail};
 use std::time::Instant;
 
@@ -37,6 +37,7 @@ pub fn run(args: Args) -> Result<()> {
         .env("PATH", path)
         .env("MOTO_ENDPOINT", &moto.endpoint)
         .env("TICKETS_PYTHON", &tools.python)
+        .env(TARGET_DIR_VAR, target_dir()?)
         .status()?;
     drop(moto);
     if !status.success() {

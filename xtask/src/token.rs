@@ -19,7 +19,7 @@ pub struct Args {
     /// Put the user in the `admins` group (otherwise the user is not in it).
     #[arg(long)]
     pub admin: bool,
-    /// Local state folder [default: target/local].
+    /// Local state folder [default: .tickets/local].
     #[arg(long, hide = true)]
     pub state_dir: Option<PathBuf>,
     /// Seconds until the local token expires (negative: already expired).

@@ -27,7 +27,7 @@ pub struct DeployedPool {
 }
 
 impl DeployedPool {
-    /// Finds the stack of `target` (from `target/stacks/` or CloudFormation) and its pool.
+    /// Finds the stack of `target` (from `.tickets/stacks/` or CloudFormation) and its pool.
     pub async fn open(target: &Target) -> Result<Self> {
         let environment = tickets_infra::Environment::load(&root(), &target.env)
             .with_context(|| format!("reading environments/{}.yaml", target.env))?;

@@ -1,6 +1,6 @@
 //! Stack names and the outputs a deployment leaves behind.
 
-use crate::tools::workspace::root;
+use crate::tools::workspace::state_dir;
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -52,11 +52,10 @@ impl StackName {
         &self.0
     }
 
-    /// Where `deploy` writes this stack's outputs: `target/stacks/<stack>.json`.
+    /// Where `deploy` writes this stack's outputs: `.tickets/stacks/<stack>.json`, which
+    /// `cargo clean` leaves alone.
     pub fn outputs_path(&self) -> PathBuf {
-        root()
-            .join("target/stacks")
-            .join(format!("{}.json", self.0))
+        state_dir().join("stacks").join(format!("{}.json", self.0))
     }
 
     /// The outputs of the last deployment from this machine.

@@ -1,4 +1,4 @@
-//! The local stack's state folder (`target/local/`, or `--state-dir`): the embedded
+//! The local stack's state folder (`.tickets/local/`, or `--state-dir`): the embedded
 //! DynamoDB's data and the local issuer's signing key, and the tokens that key signs.
 
 use super::auth::{SigningKey, TokenRequest, UserPool};
@@ -13,11 +13,11 @@ pub const ENV: &str = "local";
 /// The embedded DynamoDB's database, in the state folder.
 pub const DATABASE_FILE: &str = "dynamo.db";
 
-/// The state folder: `--state-dir`, or `target/local`.
+/// The state folder: `--state-dir`, or `.tickets/local`.
 pub fn dir(explicit: Option<&Path>) -> PathBuf {
     explicit
         .map(Path::to_path_buf)
-        .unwrap_or_else(|| workspace::root().join("target/local"))
+        .unwrap_or_else(|| workspace::state_dir().join("local"))
 }
 
 /// A token from the local issuer whose key lives in `state_dir`.

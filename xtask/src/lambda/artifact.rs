@@ -1,12 +1,12 @@
-//! The function's artifact: the release `bootstrap` for an instruction set, built by cargo,
-//! checked, and packed as `target/lambda/manage-tickets/bootstrap.zip`.
+//! The function's artifact: the release `bootstrap` for an instruction set, built by cargo
+//! into its target directory, checked, and packed as `<target>/lambda/manage-tickets/bootstrap.zip`.
 
 use super::arch::Arch;
 use super::elf::check_binary;
 use super::zip_archive::write_zip;
 use crate::tools::cargo::cargo;
 use crate::tools::digest::sha256_hex;
-use crate::tools::workspace::root;
+use crate::tools::workspace::{root, target_dir};
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
 use std::process::Command;
@@ -30,10 +30,10 @@ pub struct Artifact {
     pub arch: Arch,
 }
 
-/// Where the zip is written: `target/lambda/manage-tickets/bootstrap.zip`.
+/// Where the zip is written: `<target>/lambda/manage-tickets/bootstrap.zip`.
 pub fn zip_path() -> Result<PathBuf> {
-    Ok(root()
-        .join("target/lambda")
+    Ok(target_dir()?
+        .join("lambda")
         .join(FUNCTION_NAME)
         .join("bootstrap.zip"))
 }
@@ -93,10 +93,7 @@ pub fn compile(arch: Arch) -> Result<PathBuf> {
     if !status.success() {
         bail!("cargo build of bootstrap failed (see above)");
     }
-    let binary = root()
-        .join("target")
-        .join(arch.triple())
-        .join("release/bootstrap");
+    let binary = target_dir()?.join(arch.triple()).join("release/bootstrap");
     let bytes = std::fs::read(&binary).with_context(|| format!("reading {}", binary.display()))?;
     check_binary(&bytes, arch)?;
     Ok(binary)

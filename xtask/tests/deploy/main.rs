@@ -2,6 +2,9 @@
 //! CloudFormation, S3, STS, Lambda and IAM, checked with the AWS CLI.
 
 mod support;
+#[allow(dead_code)]
+#[path = "../../src/tools/workspace.rs"]
+mod workspace;
 
 use base64::Engine;
 use serde_json::Value;
@@ -102,8 +105,12 @@ fn first_deploy_creates_the_stack_with_its_outputs_and_the_built_code() {
     assert_eq!(stack["StackStatus"], "CREATE_COMPLETE");
 
     // The outputs file holds exactly what the stack reports.
-    let file =
-        std::fs::read_to_string(root().join(format!("target/stacks/{stack_name}.json"))).unwrap();
+    let file = std::fs::read_to_string(
+        workspace::state_dir()
+            .join("stacks")
+            .join(format!("{stack_name}.json")),
+    )
+    .unwrap();
     let recorded: BTreeMap<String, String> = serde_json::from_str(&file).unwrap();
     let reported = outputs_of(&stack);
     assert_eq!(recorded, reported);
@@ -127,7 +134,12 @@ fn first_deploy_creates_the_stack_with_its_outputs_and_the_built_code() {
     );
 
     // Lambda runs exactly the zip that was built.
-    let zip = std::fs::read(root().join("target/lambda/manage-tickets/bootstrap.zip")).unwrap();
+    let zip = std::fs::read(
+        workspace::target_dir()
+            .unwrap()
+            .join("lambda/manage-tickets/bootstrap.zip"),
+    )
+    .unwrap();
     let expected = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&zip));
     let function = aws(&[
         "lambda",
