@@ -17,6 +17,7 @@ use crate::lambda::artifact;
 use crate::tools::workspace::shown;
 use anyhow::{Context, Result};
 use std::collections::HashMap;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -101,6 +102,8 @@ pub async fn run(args: Args) -> Result<()> {
             audience: None,
         },
     )?;
+    // Listen before the banner: a script may send SIGTERM as soon as it has read the URL.
+    let stop_signal = stop_signal();
     // The banner comes first on stdout (scripts read the URL from its first line); requests
     // that arrive meanwhile wait in the listener's backlog.
     print_banner(&Banner {
@@ -113,17 +116,26 @@ pub async fn run(args: Args) -> Result<()> {
         token: &token,
         elapsed: started.elapsed(),
     });
-    serve_until_stopped(api, functions, listener, dynamo, &state.join(DATABASE_FILE)).await
+    serve_until_stopped(
+        api,
+        functions,
+        listener,
+        dynamo,
+        &state.join(DATABASE_FILE),
+        stop_signal,
+    )
+    .await
 }
 
-/// Serves until Ctrl-C or SIGTERM, then lets running requests finish and stops the
-/// functions and DynamoDB.
+/// Serves until `stop_signal` (Ctrl-C or SIGTERM), then lets running requests finish and
+/// stops the functions and DynamoDB.
 async fn serve_until_stopped(
     api: Arc<Api>,
     functions: Arc<Functions>,
     listener: TcpListener,
     dynamo: LocalDynamo,
     database: &Path,
+    stop_signal: impl Future<Output = ()>,
 ) -> Result<()> {
     let (stop, stopped) = watch::channel(false);
     let server = tokio::spawn(server::serve(
@@ -135,7 +147,7 @@ async fn serve_until_stopped(
         Duration::from_secs(5),
     ));
 
-    wait_for_signal().await;
+    stop_signal.await;
     println!("stopping");
     let _ = stop.send(true);
     let _ = server.await;
@@ -282,24 +294,35 @@ fn print_banner(banner: &Banner<'_>) {
     println!("  Ctrl-C stops; data stays for the next start (--fresh empties it).");
 }
 
-async fn wait_for_signal() {
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when
+/// the future is first polled, so that no signal is missed in between.
+fn stop_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = terminate.recv() => {}
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                (Ok(mut interrupt), Err(_)) => {
+                    interrupt.recv().await;
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
