@@ -1,6 +1,8 @@
 //! `cargo xtask deploy`, `promote` and `destroy` end to end: the real binary against moto's
 //! CloudFormation, S3, STS, Lambda and IAM, checked with the AWS CLI.
 
+#[path = "../../src/tools/digest.rs"]
+mod digest;
 mod support;
 #[allow(dead_code)]
 #[path = "../../src/tools/workspace.rs"]
@@ -11,7 +13,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::time::Instant;
-use support::{Cleanup, ConfigRoot, Run, aws, describe, owner, root, xtask};
+use support::{Cleanup, ConfigRoot, Run, aws, describe, owner, xtask};
+use workspace::root;
 
 fn outputs_of(stack: &Value) -> BTreeMap<String, String> {
     stack["Outputs"]
@@ -151,13 +154,9 @@ fn first_deploy_creates_the_stack_with_its_outputs_and_the_built_code() {
     assert_eq!(function["Configuration"]["Runtime"], "provided.al2023");
     let key = parameter(&stack, "ArtifactKey");
     assert_eq!(report["artifact"]["key"], key.as_str());
-    let hex: String = Sha256::digest(&zip)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
     assert_eq!(
         key,
-        format!("manage-tickets/{hex}.zip"),
+        format!("manage-tickets/{}.zip", digest::sha256_hex(&zip)),
         "the artifact key derives from the zip's SHA-256"
     );
 }
