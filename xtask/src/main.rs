@@ -1,4 +1,11 @@
-//! `cargo xtask`: the project's automation, as plain Rust (one module per command).
+//! `cargo xtask`: the project's automation, as plain Rust.
+//!
+//! The modules at the top are the commands, one file each (plus `outcome`, their exit
+//! codes), and no command imports another. What they share lives in folders: `aws/` (the
+//! control plane: targets, rollout, stack diff, CloudFormation, artifacts, Cognito),
+//! `emulator/` (the stack on this machine: gateway, Lambda runtime, Cognito issuer,
+//! DynamoDB, template reader, local state), `lambda/` (building and packing the function)
+//! and `tools/` (cargo and where things are, Python tools, moto, an HTTP client, digests).
 
 mod aws;
 mod bench;

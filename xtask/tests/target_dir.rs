@@ -1,5 +1,6 @@
 //! `xtask` puts build products where cargo builds, also when `CARGO_TARGET_DIR` moves that
 //! elsewhere (CI caches, a target folder shared between checkouts).
+#![cfg(unix)]
 
 #[allow(dead_code)]
 #[path = "../src/tools/workspace.rs"]
