@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: the release function's cold start, warm latency (next to the raw
 //! DynamoDB call it makes), memory and size, and the speed of `synth` and a no-op `deploy`,
-//! against the targets. Prints a Markdown table and writes `target/bench/report.json`.
+//! against the targets. Prints a Markdown table and writes `bench/report.json` in
+//! cargo's target directory (`target/bench/report.json` by default).
 //!
 //! Everything runs on this machine: `bootstrap` under the Runtime API emulator of
 //! `cargo xtask local`, against the same embedded DynamoDB engine, with the environment
@@ -15,17 +16,20 @@ mod stats;
 mod tooling;
 mod workload;
 
-use crate::build::{self, Arch};
-use crate::local;
-use crate::local_dynamo::{LocalDynamo, remove_database};
-use crate::root;
-use crate::runtime_api::{Logs, Pool};
-use crate::template::{self, Template};
+use crate::emulator::dynamo::{LocalDynamo, remove_database};
+use crate::emulator::functions::function_config;
+use crate::emulator::instance::Logs;
+use crate::emulator::instance_pool::Pool;
+use crate::emulator::template::LocalTemplate;
+use crate::lambda::arch::Arch;
+use crate::lambda::artifact;
+use crate::tools::workspace::{root, target_dir};
 use anyhow::{Context, Result, bail};
 use report::{Machine, Report, Sizes, Warm};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
+use tokio::runtime::Runtime;
 
 /// Arguments of `bench`.
 #[derive(clap::Args)]
@@ -52,8 +56,9 @@ pub struct Args {
 /// Rounds of `synth` of every environment; the median is reported.
 const SYNTH_ROUNDS: usize = 20;
 
-/// Builds, measures, prints the table and writes the report.
-pub fn run(args: Args) -> Result<()> {
+/// Builds, measures, prints the table and writes the report. The function is measured on
+/// `runtime`; the rest runs outside it.
+pub fn run(args: Args, runtime: &Runtime) -> Result<()> {
     let started = Instant::now();
     if args.invocations == 0 || args.cold_starts == 0 {
         bail!("--invocations and --cold-starts must be at least 1");
@@ -66,17 +71,13 @@ pub fn run(args: Args) -> Result<()> {
         Arch::X86_64
     };
     // The artifact the cloud runs (zip included, for its size); the binary is what we run.
-    let artifact = build::build(arch)?;
-    let template = template::synthesize(&args.env)?;
-    let state = root.join("target/bench");
+    let artifact = artifact::build(arch)?;
+    let template = LocalTemplate::synthesize(&args.env)?;
+    let state = target_dir()?.join("bench");
 
     eprintln!("xtask: bench: function, {} cold starts", args.cold_starts);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
     let binary = args.bootstrap.as_ref().unwrap_or(&artifact.binary);
     let (cold, warm) = runtime.block_on(measure_function(&args, &template, binary, &state))?;
-    drop(runtime);
 
     eprintln!("xtask: bench: synth of every environment, {SYNTH_ROUNDS} rounds");
     let synth = tooling::synth(&root, SYNTH_ROUNDS)?;
@@ -131,7 +132,7 @@ pub fn run(args: Args) -> Result<()> {
 /// Cold starts, then warm latency and memory, against a fresh embedded DynamoDB.
 async fn measure_function(
     args: &Args,
-    template: &Template,
+    template: &LocalTemplate,
     binary: &Path,
     state: &Path,
 ) -> Result<(cold_start::ColdStarts, Warm)> {
@@ -148,8 +149,7 @@ async fn measure_function(
         .resources("AWS::Lambda::Function")
         .next()
         .context("the template has no Lambda function")?;
-    let (config, _) =
-        local::function_config(template, function, binary, &dynamo.endpoint, Logs::Discard)?;
+    let (config, _) = function_config(template, function, binary, &dynamo.endpoint, Logs::Discard)?;
 
     let pool = Arc::new(Pool::new(config.clone(), 1));
     let (_, pid) = pool.warm().await.context("starting the function")?;

@@ -1,7 +1,8 @@
 //! `cargo xtask destroy`: delete a stack, after confirmation, saying what is kept.
 
-use crate::cloudformation::Cfn;
-use crate::deploy::{Context, Target, delete_and_wait};
+use crate::aws::cloudformation::Cfn;
+use crate::aws::rollout::delete_and_wait;
+use crate::aws::target::{Context, Target};
 use crate::outcome::refused;
 use anyhow::{Result, bail};
 use std::io::{BufRead, IsTerminal, Write};
@@ -20,11 +21,7 @@ pub struct Args {
 }
 
 /// Deletes the stack and waits until it is gone.
-pub fn run(args: Args) -> Result<()> {
-    tokio::runtime::Runtime::new()?.block_on(destroy(args))
-}
-
-async fn destroy(args: Args) -> Result<()> {
+pub async fn run(args: Args) -> Result<()> {
     let ctx = Context::open(&args.target).await?;
     let cfn = Cfn::new(&ctx.config);
     let stack = ctx.stack.as_str();

@@ -1,33 +1,28 @@
 //! `cargo xtask local`: the whole API on `http://127.0.0.1:3000`, from the `local`
 //! environment's template, with no Docker: the release `bootstrap` under a Runtime API
-//! emulator, an embedded DynamoDB engine with its data under `target/local/`, local Cognito
+//! emulator, an embedded DynamoDB engine with its data under `.tickets/local/`, local Cognito
 //! tokens, and an API Gateway emulation that serves only what the template declares.
 
-use crate::build::{self, Arch};
-use crate::gateway::{self, Api, Backend};
-use crate::local_auth::{self, SigningKey, TokenRequest, UserPool};
-use crate::local_dynamo::{LocalDynamo, LocalTable, remove_database};
-use crate::root;
-use crate::runtime_api::{FunctionConfig, InvokeError, Logs, Pool};
-use crate::template::{self, Template};
+use crate::emulator::auth::{self, SigningKey, TokenRequest, UserPool};
+use crate::emulator::dynamo::{LocalDynamo, LocalTable, remove_database};
+use crate::emulator::functions::{self, Functions};
+use crate::emulator::gateway::api::Api;
+use crate::emulator::gateway::server;
+use crate::emulator::instance::Logs;
+use crate::emulator::instance_pool::Pool;
+use crate::emulator::state::{self, DATABASE_FILE, ENV};
+use crate::emulator::template::LocalTemplate;
+use crate::lambda::arch::Arch;
+use crate::lambda::artifact;
+use crate::tools::workspace::shown;
 use anyhow::{Context, Result};
-use bytes::Bytes;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-
-/// The environment `local` mirrors.
-pub const ENV: &str = "local";
-
-/// The most instances of the function running at once unless the template reserves fewer.
-pub const MAX_INSTANCES: usize = 8;
-
-const DATABASE_FILE: &str = "dynamo.db";
 
 /// Arguments of `local`.
 #[derive(clap::Args)]
@@ -41,7 +36,7 @@ pub struct Args {
     /// Where the function's own logs go.
     #[arg(long, value_enum, default_value = "dimmed")]
     pub function_logs: FunctionLogs,
-    /// Where data and keys live [default: target/local].
+    /// Where data and keys live [default: .tickets/local].
     #[arg(long, hide = true)]
     pub state_dir: Option<PathBuf>,
 }
@@ -70,41 +65,14 @@ impl FunctionLogs {
     }
 }
 
-/// The state folder: `--state-dir`, or `target/local`.
-pub fn state_dir(explicit: Option<&Path>) -> PathBuf {
-    explicit
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| root().join("target/local"))
-}
-
 /// Starts everything, serves until Ctrl-C (or SIGTERM), then stops cleanly.
-pub fn run(args: Args) -> Result<()> {
+pub async fn run(args: Args) -> Result<()> {
     let started = Instant::now();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(serve(args, started))
-}
-
-async fn serve(args: Args, started: Instant) -> Result<()> {
-    let state = state_dir(args.state_dir.as_deref());
+    let state = state::dir(args.state_dir.as_deref());
     // Cargo checks (or rebuilds) bootstrap while the rest starts up.
     let build = std::thread::spawn(build_bootstrap);
-    let template = template::synthesize(ENV)?;
-
-    let database = state.join(DATABASE_FILE);
-    if args.fresh {
-        remove_database(&database)?;
-    }
-    let (dynamo, tables) = LocalDynamo::start(&database, &template).await?;
-    for table in &tables {
-        if let Some(drift) = &table.drift {
-            eprintln!(
-                "warning: the local table {} was created from an older template: {drift}; run with --fresh to recreate it",
-                table.name
-            );
-        }
-    }
+    let template = LocalTemplate::synthesize(ENV)?;
+    let (dynamo, tables) = start_dynamo(&state, &template, args.fresh).await?;
 
     let key = SigningKey::load_or_create(&state)?;
     let bootstrap = build
@@ -112,29 +80,14 @@ async fn serve(args: Args, started: Instant) -> Result<()> {
         .map_err(|_| anyhow::anyhow!("building bootstrap panicked"))??;
     let pool = UserPool::of_template(&template)?;
     let api = Arc::new(Api::from_template(&template, key.jwks())?);
-    let mut pools = HashMap::new();
-    for function in &api.functions {
-        let (config, max) = function_config(
-            &template,
-            function,
-            &bootstrap,
-            &dynamo.endpoint,
-            args.function_logs.sink(),
-        )?;
-        pools.insert(function.clone(), Arc::new(Pool::new(config, max)));
-    }
-    let functions = Arc::new(Functions(pools));
-    // One warm instance per function, so that the first request does not pay a cold start.
-    let mut instances = Vec::new();
-    for pool in functions.0.values() {
-        let (init, pid) = pool.warm().await.context("starting the function")?;
-        instances.push(format!(
-            "{} (pid {}, init {:.1} ms)",
-            pool.config().name,
-            pid.map_or("?".into(), |p| p.to_string()),
-            init.as_secs_f64() * 1000.0
-        ));
-    }
+    let functions = Arc::new(start_functions(
+        &template,
+        &api,
+        &bootstrap,
+        &dynamo.endpoint,
+        args.function_logs,
+    )?);
+    let instances = warm(&functions).await?;
 
     let listener = TcpListener::bind(("127.0.0.1", args.port)).await.with_context(|| {
         format!("port {} is taken: stop what uses it, or pick another with --port (0 for any free one)", args.port)
@@ -145,25 +98,48 @@ async fn serve(args: Args, started: Instant) -> Result<()> {
         &TokenRequest {
             user: "alice".into(),
             groups: Vec::new(),
-            expires_in: local_auth::DEFAULT_VALIDITY_SECS,
+            expires_in: auth::DEFAULT_VALIDITY_SECS,
             audience: None,
         },
     )?;
+    // Listen before the banner: a script may send SIGTERM as soon as it has read the URL.
+    let stop_signal = stop_signal();
     // The banner comes first on stdout (scripts read the URL from its first line); requests
     // that arrive meanwhile wait in the listener's backlog.
-    print_banner(
-        &url,
-        &api,
-        &template,
-        &tables,
-        &instances,
-        &state,
-        &token,
-        started.elapsed(),
-    );
+    print_banner(&Banner {
+        url: &url,
+        api: &api,
+        template: &template,
+        tables: &tables,
+        instances: &instances,
+        state: &state,
+        token: &token,
+        elapsed: started.elapsed(),
+    });
+    serve_until_stopped(
+        api,
+        functions,
+        listener,
+        dynamo,
+        &state.join(DATABASE_FILE),
+        stop_signal,
+    )
+    .await
+}
+
+/// Serves until `stop_signal` (Ctrl-C or SIGTERM), then lets running requests finish and
+/// stops the functions and DynamoDB.
+async fn serve_until_stopped(
+    api: Arc<Api>,
+    functions: Arc<Functions>,
+    listener: TcpListener,
+    dynamo: LocalDynamo,
+    database: &Path,
+    stop_signal: impl Future<Output = ()>,
+) -> Result<()> {
     let (stop, stopped) = watch::channel(false);
-    let server = tokio::spawn(gateway::serve(
-        api.clone(),
+    let server = tokio::spawn(server::serve(
+        api,
         functions.clone(),
         listener,
         stopped,
@@ -171,7 +147,7 @@ async fn serve(args: Args, started: Instant) -> Result<()> {
         Duration::from_secs(5),
     ));
 
-    wait_for_signal().await;
+    stop_signal.await;
     println!("stopping");
     let _ = stop.send(true);
     let _ = server.await;
@@ -184,116 +160,99 @@ async fn serve(args: Args, started: Instant) -> Result<()> {
         );
     }
     dynamo.stop().await?;
-    println!(
-        "stopped; data kept in {}",
-        state.join(DATABASE_FILE).display()
-    );
+    println!("stopped; data kept in {}", database.display());
     Ok(())
 }
 
-/// The functions of the template, each behind its pool of instances.
-struct Functions(HashMap<String, Arc<Pool>>);
-
-impl Backend for Functions {
-    fn invoke(
-        &self,
-        logical_id: &str,
-        event: Bytes,
-    ) -> Pin<Box<dyn Future<Output = Result<Bytes, InvokeError>> + Send + '_>> {
-        let pool = self.0.get(logical_id).cloned();
-        let logical_id = logical_id.to_owned();
-        Box::pin(async move {
-            let Some(pool) = pool else {
-                return Err(InvokeError::Crashed(format!(
-                    "function {logical_id} is not running"
-                )));
-            };
-            // Like Lambda, an invocation runs to its end even if the client goes away: in its
-            // own task, so that dropping the request does not kill the instance serving it.
-            tokio::spawn(async move { pool.invoke(event).await })
-                .await
-                .unwrap_or_else(|e| {
-                    Err(InvokeError::Crashed(format!(
-                        "the invocation task failed: {e}"
-                    )))
-                })
-        })
+/// The embedded DynamoDB over the state folder's database, with the template's tables;
+/// warns about tables an older template made.
+async fn start_dynamo(
+    state: &Path,
+    template: &LocalTemplate,
+    fresh: bool,
+) -> Result<(LocalDynamo, Vec<LocalTable>)> {
+    let database = state.join(DATABASE_FILE);
+    if fresh {
+        remove_database(&database)?;
     }
+    let (dynamo, tables) = LocalDynamo::start(&database, template).await?;
+    for table in &tables {
+        if let Some(drift) = &table.drift {
+            eprintln!(
+                "warning: the local table {} was created from an older template: {drift}; run with --fresh to recreate it",
+                table.name
+            );
+        }
+    }
+    Ok((dynamo, tables))
 }
 
-/// How the template runs function `logical_id`, pointed at the local DynamoDB engine.
-pub fn function_config(
-    template: &Template,
-    logical_id: &str,
-    binary: &Path,
+/// A pool of instances for each function the API integrates with.
+fn start_functions(
+    template: &LocalTemplate,
+    api: &Api,
+    bootstrap: &Path,
     endpoint: &str,
-    logs: Logs,
-) -> Result<(FunctionConfig, usize)> {
-    let properties = template.properties(logical_id)?;
-    let number = |name: &str, default: u64| -> Result<u64> {
-        match properties.get(name) {
-            None => Ok(default),
-            Some(value) => template
-                .resolve_string(value)?
-                .parse()
-                .with_context(|| format!("{logical_id}.{name}")),
-        }
-    };
-    let mut env = BTreeMap::new();
-    if let Some(variables) = template
-        .resolve(&properties["Environment"]["Variables"])?
-        .as_object()
-    {
-        for (name, value) in variables {
-            let text = match value {
-                serde_json::Value::String(text) => text.clone(),
-                other => other.to_string(),
-            };
-            env.insert(name.clone(), text);
-        }
+    logs: FunctionLogs,
+) -> Result<Functions> {
+    let mut pools = HashMap::new();
+    for function in &api.functions {
+        let (config, max) =
+            functions::function_config(template, function, bootstrap, endpoint, logs.sink())?;
+        pools.insert(function.clone(), Arc::new(Pool::new(config, max)));
     }
-    env.insert("AWS_ENDPOINT_URL".into(), endpoint.to_owned());
-    let reserved = number("ReservedConcurrentExecutions", MAX_INSTANCES as u64)? as usize;
-    let config = FunctionConfig {
-        binary: binary.to_path_buf(),
-        name: template.reference(logical_id)?,
-        memory_mb: number("MemorySize", 128)? as u32,
-        timeout: Duration::from_secs(number("Timeout", 3)?),
-        region: template.region.clone(),
-        account: template.account.clone(),
-        env,
-        logs,
-    };
-    Ok((config, reserved.clamp(1, MAX_INSTANCES)))
+    Ok(Functions(pools))
+}
+
+/// One warm instance per function, so that the first request does not pay a cold start;
+/// describes each for the banner.
+async fn warm(functions: &Functions) -> Result<Vec<String>> {
+    let mut instances = Vec::new();
+    for pool in functions.0.values() {
+        let (init, pid) = pool.warm().await.context("starting the function")?;
+        instances.push(format!(
+            "{} (pid {}, init {:.1} ms)",
+            pool.config().name,
+            pid.map_or("?".into(), |p| p.to_string()),
+            init.as_secs_f64() * 1000.0
+        ));
+    }
+    Ok(instances)
 }
 
 /// The release `bootstrap` for this machine, built if anything changed (no zip: `local`
 /// does not need one).
-pub fn build_bootstrap() -> Result<PathBuf> {
-    build::compile(if cfg!(target_arch = "aarch64") {
+fn build_bootstrap() -> Result<PathBuf> {
+    artifact::compile(if cfg!(target_arch = "aarch64") {
         Arch::Arm64
     } else {
         Arch::X86_64
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn print_banner(
-    url: &str,
-    api: &Api,
-    template: &Template,
-    tables: &[LocalTable],
-    instances: &[String],
-    state: &Path,
-    token: &str,
+/// What the start-up banner shows.
+struct Banner<'a> {
+    url: &'a str,
+    api: &'a Api,
+    template: &'a LocalTemplate,
+    tables: &'a [LocalTable],
+    instances: &'a [String],
+    state: &'a Path,
+    token: &'a str,
     elapsed: Duration,
-) {
-    let shown = |path: &Path| {
-        path.strip_prefix(root())
-            .unwrap_or(path)
-            .display()
-            .to_string()
-    };
+}
+
+fn print_banner(banner: &Banner<'_>) {
+    let Banner {
+        url,
+        api,
+        template,
+        tables,
+        instances,
+        state,
+        token,
+        elapsed,
+    } = banner;
     // The first line is for machines too: tests and scripts read the URL from it.
     println!("Local API: {url}");
     println!(
@@ -304,10 +263,10 @@ fn print_banner(
         api.operations().len(),
         elapsed.as_millis()
     );
-    for instance in instances {
+    for instance in *instances {
         println!("  Function {instance}: the release bootstrap under the Runtime API emulator");
     }
-    for table in tables {
+    for table in *tables {
         println!(
             "  DynamoDB table {} ({}) in {}",
             table.name,
@@ -335,24 +294,35 @@ fn print_banner(
     println!("  Ctrl-C stops; data stays for the next start (--fresh empties it).");
 }
 
-async fn wait_for_signal() {
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when
+/// the future is first polled, so that no signal is missed in between.
+fn stop_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = terminate.recv() => {}
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                (Ok(mut interrupt), Err(_)) => {
+                    interrupt.recv().await;
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

@@ -1,33 +1,29 @@
-//! `cargo xtask`: the project's automation, as plain Rust (one module per command).
+//! `cargo xtask`: the project's automation, as plain Rust.
+//!
+//! The modules at the top are the commands, one file each (plus `outcome`, their exit
+//! codes), and no command imports another. What they share lives in folders: `aws/` (the
+//! control plane: targets, rollout, stack diff, CloudFormation, artifacts, Cognito),
+//! `emulator/` (the stack on this machine: gateway, Lambda runtime, Cognito issuer,
+//! DynamoDB, template reader, local state), `lambda/` (building and packing the function)
+//! and `tools/` (cargo and where things are, Python tools, moto, an HTTP client, digests).
 
-mod artifact;
 mod aws;
 mod bench;
 mod build;
-mod cloudformation;
-mod cognito;
 mod deploy;
 mod destroy;
 mod diff;
-mod digest;
-mod events;
-mod gateway;
-mod http_client;
+mod emulator;
+mod lambda;
 mod local;
-mod local_auth;
-mod local_dynamo;
-mod moto;
 mod outcome;
 mod outputs;
 mod promote;
-mod python;
-mod runtime_api;
 mod smoke;
-mod stack;
 mod synth;
-mod template;
 mod test;
 mod token;
+mod tools;
 mod watch;
 
 use clap::{Parser, Subcommand};
@@ -59,7 +55,7 @@ enum Command {
     Promote(promote::Args),
     /// Delete a stack.
     Destroy(destroy::Args),
-    /// Run the whole API on http://127.0.0.1:3000: no Docker, data kept in target/local.
+    /// Run the whole API on http://127.0.0.1:3000: no Docker, data kept in .tickets/local.
     Local(local::Args),
     /// Print an ID token for a user (local issuer, or the stack's user pool).
     Token(token::Args),
@@ -71,36 +67,34 @@ enum Command {
     Bench(bench::Args),
 }
 
-/// The repository's root directory.
-pub fn root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives one level below the root")
-        .to_path_buf()
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Build(args) => build::run(args),
-        Command::Synth(args) => synth::run(args),
-        Command::Deploy(args) => deploy::run(args),
-        Command::Diff(args) => diff::run(args),
-        Command::Outputs(args) => outputs::run(args),
-        Command::Watch(args) => watch::run(args),
-        Command::Promote(args) => promote::run(args),
-        Command::Destroy(args) => destroy::run(args),
-        Command::Local(args) => local::run(args),
-        Command::Token(args) => token::run(args),
-        Command::Smoke(args) => smoke::run(args),
-        Command::Test(args) => test::run(args),
-        Command::Bench(args) => bench::run(args),
-    };
-    match result {
+    match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::from(outcome::exit_code(&err))
         }
+    }
+}
+
+/// Runs a command. The asynchronous ones (everything that talks to AWS or serves HTTP) run
+/// on the one tokio runtime, made here when a command needs it.
+fn run(command: Command) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new;
+    match command {
+        Command::Build(args) => build::run(args),
+        Command::Synth(args) => synth::run(args),
+        Command::Deploy(args) => runtime()?.block_on(deploy::run(args)),
+        Command::Diff(args) => runtime()?.block_on(diff::run(args)),
+        Command::Outputs(args) => runtime()?.block_on(outputs::run(args)),
+        Command::Watch(args) => runtime()?.block_on(watch::run(args)),
+        Command::Promote(args) => runtime()?.block_on(promote::run(args)),
+        Command::Destroy(args) => runtime()?.block_on(destroy::run(args)),
+        Command::Local(args) => runtime()?.block_on(local::run(args)),
+        Command::Token(args) => runtime()?.block_on(token::run(args)),
+        Command::Smoke(args) => runtime()?.block_on(smoke::run(args)),
+        Command::Test(args) => test::run(args),
+        Command::Bench(args) => bench::run(args, &runtime()?),
     }
 }

@@ -1,7 +1,8 @@
-//! `cargo xtask outputs`: a deployed stack's outputs, also written to `target/stacks/`.
+//! `cargo xtask outputs`: a deployed stack's outputs, also written to `.tickets/stacks/`.
 
-use crate::cloudformation::Cfn;
-use crate::deploy::{Context, Target, print_outputs};
+use crate::aws::cloudformation::Cfn;
+use crate::aws::stack_name::print_outputs;
+use crate::aws::target::{Context, Target};
 use anyhow::{Result, bail};
 
 /// Arguments of `outputs`.
@@ -15,22 +16,20 @@ pub struct Args {
 }
 
 /// Reads the outputs from CloudFormation, records and prints them.
-pub fn run(args: Args) -> Result<()> {
-    tokio::runtime::Runtime::new()?.block_on(async {
-        let ctx = Context::open(&args.target).await?;
-        let Some(state) = Cfn::new(&ctx.config).describe(ctx.stack.as_str()).await? else {
-            bail!(
-                "stack {} does not exist: deploy it with `cargo xtask deploy {}`",
-                ctx.stack,
-                args.target.flags()
-            );
-        };
-        ctx.stack.write_outputs(&state.outputs)?;
-        if args.json {
-            println!("{}", serde_json::to_string_pretty(&state.outputs)?);
-        } else {
-            print_outputs(&state.outputs);
-        }
-        Ok(())
-    })
+pub async fn run(args: Args) -> Result<()> {
+    let ctx = Context::open(&args.target).await?;
+    let Some(state) = Cfn::new(&ctx.config).describe(ctx.stack.as_str()).await? else {
+        bail!(
+            "stack {} does not exist: deploy it with `cargo xtask deploy {}`",
+            ctx.stack,
+            args.target.flags()
+        );
+    };
+    ctx.stack.write_outputs(&state.outputs)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&state.outputs)?);
+    } else {
+        print_outputs(&state.outputs);
+    }
+    Ok(())
 }

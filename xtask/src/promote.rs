@@ -1,7 +1,8 @@
 //! `cargo xtask promote`: deploy to one environment exactly the artifact another runs.
 
-use crate::cloudformation::Cfn;
-use crate::deploy::{ArtifactReport, Context, Safety, Target, rollout};
+use crate::aws::cloudformation::Cfn;
+use crate::aws::rollout::{ArtifactReport, rollout};
+use crate::aws::target::{Context, Safety, Target};
 use crate::outcome::refused;
 use anyhow::{Context as _, Result};
 use tickets_infra::stack::parameter::{ARTIFACT_BUCKET, ARTIFACT_KEY};
@@ -23,11 +24,7 @@ pub struct Args {
 }
 
 /// Reads the source stack's artifact and rolls it out to the target, without building.
-pub fn run(args: Args) -> Result<()> {
-    tokio::runtime::Runtime::new()?.block_on(promote(args))
-}
-
-async fn promote(args: Args) -> Result<()> {
+pub async fn run(args: Args) -> Result<()> {
     let config_root = std::env::var_os("TICKETS_CONFIG_ROOT").map(Into::into);
     let source_target = Target {
         env: args.from.clone(),

@@ -1,11 +1,12 @@
 //! `cargo xtask smoke`: one full scenario against a running API (local or deployed), each step
 //! checked and timed; the exit code is 0 only if every step matched.
 
-use crate::cognito::DeployedPool;
-use crate::deploy::Target;
-use crate::http_client::{HttpClient, Reply};
-use crate::local_auth::{self, TokenRequest};
-use crate::{local, template, token};
+use crate::aws::cognito::DeployedPool;
+use crate::aws::target::Target;
+use crate::emulator::auth::{self, TokenRequest};
+use crate::emulator::state;
+use crate::emulator::template::LocalTemplate;
+use crate::tools::http_client::{HttpClient, Reply};
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -23,7 +24,7 @@ pub struct Args {
     /// Base URL of the API, stage included [default: http://127.0.0.1:3000 for local, else the stack's ApiUrl].
     #[arg(long)]
     pub url: Option<String>,
-    /// Local state folder whose key signs the local tokens [default: target/local].
+    /// Local state folder whose key signs the local tokens [default: .tickets/local].
     #[arg(long, hide = true)]
     pub state_dir: Option<PathBuf>,
 }
@@ -35,81 +36,79 @@ struct Callers {
 }
 
 /// Runs the scenario; temporary users of a deployed pool are removed even when it fails.
-pub fn run(args: Args) -> Result<()> {
+pub async fn run(args: Args) -> Result<()> {
     let origin = allowed_origin(&args.target.env)?;
-    tokio::runtime::Runtime::new()?.block_on(async {
-        let client = HttpClient::new()?;
-        let failed = if args.target.env == local::ENV {
-            let base = args.url.clone().unwrap_or_else(|| LOCAL_URL.to_owned());
-            let state = local::state_dir(args.state_dir.as_deref());
-            let token = |user: &str, groups: Vec<String>| {
-                token::local_token(
-                    &state,
-                    &TokenRequest {
-                        user: user.into(),
-                        groups,
-                        expires_in: local_auth::DEFAULT_VALIDITY_SECS,
-                        audience: None,
-                    },
-                )
-            };
-            let callers = Callers {
-                user: token("smoke-user", Vec::new())?,
-                admin: token(
-                    "smoke-admin",
-                    vec![tickets_manifest::ADMIN_GROUP.to_owned()],
-                )?,
-            };
-            println!("smoke test of {base} (local)");
-            scenario(&client, &base, &callers, &origin).await
-        } else {
-            let pool = DeployedPool::open(&args.target).await?;
-            let base = match &args.url {
-                Some(url) => url.clone(),
-                None => pool
-                    .outputs
-                    .get("ApiUrl")
-                    .cloned()
-                    .context("the stack has no ApiUrl output")?,
-            };
-            let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
-            let (user, admin) = (
-                format!("smoke-{suffix}@example.com"),
-                format!("smoke-admin-{suffix}@example.com"),
-            );
-            println!(
-                "smoke test of {base} ({}, temporary users {user} and {admin})",
-                args.target.env
-            );
-            let callers = async {
-                Ok::<_, anyhow::Error>(Callers {
-                    user: pool.token_for(&user, false).await?,
-                    admin: pool.token_for(&admin, true).await?,
-                })
-            }
-            .await;
-            let failed = match callers {
-                Ok(callers) => Ok(scenario(&client, &base, &callers, &origin).await),
-                Err(err) => Err(err),
-            };
-            for name in [&user, &admin] {
-                if let Err(err) = pool.delete_user(name).await {
-                    eprintln!("warning: {err:#}; delete the user by hand");
-                }
-            }
-            failed?
+    let client = HttpClient::new()?;
+    let failed = if args.target.env == state::ENV {
+        let base = args.url.clone().unwrap_or_else(|| LOCAL_URL.to_owned());
+        let state = state::dir(args.state_dir.as_deref());
+        let token = |user: &str, groups: Vec<String>| {
+            state::token(
+                &state,
+                &TokenRequest {
+                    user: user.into(),
+                    groups,
+                    expires_in: auth::DEFAULT_VALIDITY_SECS,
+                    audience: None,
+                },
+            )
         };
-        if failed > 0 {
-            bail!("smoke test failed: {failed} step(s) did not match");
+        let callers = Callers {
+            user: token("smoke-user", Vec::new())?,
+            admin: token(
+                "smoke-admin",
+                vec![tickets_manifest::ADMIN_GROUP.to_owned()],
+            )?,
+        };
+        println!("smoke test of {base} (local)");
+        scenario(&client, &base, &callers, &origin).await
+    } else {
+        let pool = DeployedPool::open(&args.target).await?;
+        let base = match &args.url {
+            Some(url) => url.clone(),
+            None => pool
+                .outputs
+                .get("ApiUrl")
+                .cloned()
+                .context("the stack has no ApiUrl output")?,
+        };
+        let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
+        let (user, admin) = (
+            format!("smoke-{suffix}@example.com"),
+            format!("smoke-admin-{suffix}@example.com"),
+        );
+        println!(
+            "smoke test of {base} ({}, temporary users {user} and {admin})",
+            args.target.env
+        );
+        let callers = async {
+            Ok::<_, anyhow::Error>(Callers {
+                user: pool.token_for(&user, false).await?,
+                admin: pool.token_for(&admin, true).await?,
+            })
         }
-        println!("all steps passed");
-        Ok(())
-    })
+        .await;
+        let failed = match callers {
+            Ok(callers) => Ok(scenario(&client, &base, &callers, &origin).await),
+            Err(err) => Err(err),
+        };
+        for name in [&user, &admin] {
+            if let Err(err) = pool.delete_user(name).await {
+                eprintln!("warning: {err:#}; delete the user by hand");
+            }
+        }
+        failed?
+    };
+    if failed > 0 {
+        bail!("smoke test failed: {failed} step(s) did not match");
+    }
+    println!("all steps passed");
+    Ok(())
 }
 
 /// An origin the environment's CORS policy allows, for the preflight step.
 fn allowed_origin(env: &str) -> Result<String> {
-    let template = template::synthesize(env)?;
+    let template = LocalTemplate::synthesize(env)?;
     for (_, properties) in template.resources("AWS::Lambda::Function") {
         let variables = template.resolve(&properties["Environment"]["Variables"])?;
         if let Some(origins) = variables[tickets_manifest::config::ALLOWED_ORIGINS].as_str() {

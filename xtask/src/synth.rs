@@ -1,9 +1,9 @@
 //! `cargo xtask synth`: render an environment's CloudFormation template.
 
-use crate::root;
+use crate::tools::workspace::root;
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
-use tickets_infra::{Format, Template};
+use tickets_infra::Format;
 
 /// Arguments of `synth`.
 #[derive(clap::Args)]
@@ -28,14 +28,10 @@ pub enum OutputFormat {
     Yaml,
 }
 
-/// The template of environment `env` (for any command that needs it).
-pub fn template(env: &str) -> Result<Template> {
-    tickets_infra::synth(&root(), env).with_context(|| format!("synthesizing environment {env}"))
-}
-
 /// Renders the template to stdout or to `--out`.
 pub fn run(args: Args) -> Result<()> {
-    let template = template(&args.env)?;
+    let template = tickets_infra::synth(&root(), &args.env)
+        .with_context(|| format!("synthesizing environment {}", args.env))?;
     let format = match (args.format, &args.out) {
         (Some(OutputFormat::Json), _) => Format::Json,
         (Some(OutputFormat::Yaml), _) => Format::Yaml,

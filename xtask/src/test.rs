@@ -1,7 +1,11 @@
 //! `cargo xtask test`: every test of the workspace, with the tools and servers they need.
 
-use crate::build::{self, Arch};
-use crate::{moto::MotoServer, python, root};
+use crate::lambda::arch::Arch;
+use crate::lambda::artifact;
+use crate::tools::cargo::cargo;
+use crate::tools::moto::MotoServer;
+use crate::tools::python;
+use crate::tools::workspace::{TARGET_DIR_VAR, root, target_dir};
 use anyhow::{Result, bail};
 use std::time::Instant;
 
@@ -20,19 +24,20 @@ pub fn run(args: Args) -> Result<()> {
     let root = root();
     let tools = python::ensure(&root)?;
     // The deployment and local-API tests run the release bootstrap; build it once, up front.
-    build::build(Arch::X86_64)?;
+    artifact::build(Arch::X86_64)?;
     let moto = MotoServer::start(&tools.python)?;
     eprintln!("xtask: moto server at {}", moto.endpoint);
     let path = std::env::join_paths(std::iter::once(tools.bin_dir.clone()).chain(
         std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
     ))?;
-    let status = build::cargo()
+    let status = cargo()
         .current_dir(&root)
         .args(["test", "--workspace"])
         .args(&args.cargo_test_args)
         .env("PATH", path)
         .env("MOTO_ENDPOINT", &moto.endpoint)
         .env("TICKETS_PYTHON", &tools.python)
+        .env(TARGET_DIR_VAR, target_dir()?)
         .status()?;
     drop(moto);
     if !status.success() {

@@ -1,12 +1,12 @@
 //! `cargo xtask token`: an ID token for a user, from the local issuer (`--env local`) or from
 //! a deployed stack's user pool (creating the user on first use).
 
-use crate::cognito::DeployedPool;
-use crate::deploy::Target;
-use crate::local_auth::{self, SigningKey, TokenRequest, UserPool};
-use crate::{local, template};
+use crate::aws::cognito::DeployedPool;
+use crate::aws::target::Target;
+use crate::emulator::auth::{self, TokenRequest};
+use crate::emulator::state;
 use anyhow::{Result, bail};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Arguments of `token`.
 #[derive(clap::Args)]
@@ -19,7 +19,7 @@ pub struct Args {
     /// Put the user in the `admins` group (otherwise the user is not in it).
     #[arg(long)]
     pub admin: bool,
-    /// Local state folder [default: target/local].
+    /// Local state folder [default: .tickets/local].
     #[arg(long, hide = true)]
     pub state_dir: Option<PathBuf>,
     /// Seconds until the local token expires (negative: already expired).
@@ -31,11 +31,11 @@ pub struct Args {
 }
 
 /// Prints just the token on stdout.
-pub fn run(args: Args) -> Result<()> {
+pub async fn run(args: Args) -> Result<()> {
     if args.user.trim().is_empty() {
         bail!("--user must name someone, e.g. --user alice");
     }
-    let token = if args.target.env == local::ENV {
+    let token = if args.target.env == state::ENV {
         if args.target.owner.is_some() || args.target.stack_name.is_some() {
             bail!(
                 "--owner and --stack-name name deployed stacks; the local environment has one stack"
@@ -48,10 +48,10 @@ pub fn run(args: Args) -> Result<()> {
             } else {
                 Vec::new()
             },
-            expires_in: args.expires_in.unwrap_or(local_auth::DEFAULT_VALIDITY_SECS),
+            expires_in: args.expires_in.unwrap_or(auth::DEFAULT_VALIDITY_SECS),
             audience: args.audience.clone(),
         };
-        local_token(&local::state_dir(args.state_dir.as_deref()), &request)?
+        state::token(&state::dir(args.state_dir.as_deref()), &request)?
     } else {
         if args.expires_in.is_some() || args.audience.is_some() {
             bail!(
@@ -59,20 +59,11 @@ pub fn run(args: Args) -> Result<()> {
                 args.target.env
             );
         }
-        tokio::runtime::Runtime::new()?.block_on(async {
-            DeployedPool::open(&args.target)
-                .await?
-                .token_for(&args.user, args.admin)
-                .await
-        })?
+        DeployedPool::open(&args.target)
+            .await?
+            .token_for(&args.user, args.admin)
+            .await?
     };
     println!("{token}");
     Ok(())
-}
-
-/// A token from the local issuer whose key lives in `state_dir`.
-pub fn local_token(state_dir: &Path, request: &TokenRequest) -> Result<String> {
-    let template = template::synthesize(local::ENV)?;
-    let pool = UserPool::of_template(&template)?;
-    SigningKey::load_or_create(state_dir)?.issue(&pool, request)
 }

@@ -1,8 +1,8 @@
 //! `cargo xtask watch`: follow a stack's rollout (after Ctrl-C, or one started elsewhere).
 
-use crate::cloudformation::Cfn;
-use crate::deploy::{Context, Target};
-use crate::events::Watch;
+use crate::aws::cloudformation::Cfn;
+use crate::aws::stack_events::StackEvents;
+use crate::aws::target::{Context, Target};
 use anyhow::Result;
 
 /// Arguments of `watch`.
@@ -13,15 +13,13 @@ pub struct Args {
 }
 
 /// Prints the stack's events until it settles, then its status.
-pub fn run(args: Args) -> Result<()> {
-    tokio::runtime::Runtime::new()?.block_on(async {
-        let ctx = Context::open(&args.target).await?;
-        let cfn = Cfn::new(&ctx.config);
-        let mut watch = Watch::start(&cfn, ctx.stack.as_str()).await?;
-        match watch.until_settled(&ctx.watch_hint()).await? {
-            Some(state) => println!("{} {}", ctx.stack, state.status),
-            None => println!("{} does not exist", ctx.stack),
-        }
-        Ok(())
-    })
+pub async fn run(args: Args) -> Result<()> {
+    let ctx = Context::open(&args.target).await?;
+    let cfn = Cfn::new(&ctx.config);
+    let mut watch = StackEvents::start(&cfn, ctx.stack.as_str()).await?;
+    match watch.until_settled(&ctx.watch_hint()).await? {
+        Some(state) => println!("{} {}", ctx.stack, state.status),
+        None => println!("{} does not exist", ctx.stack),
+    }
+    Ok(())
 }

@@ -2,12 +2,15 @@
 //! deploys with OIDC role assumption, never with long-lived keys, and promotes to prod
 //! only through the protected `prod` environment.
 
+#[allow(dead_code)]
+#[path = "../src/tools/workspace.rs"]
+mod workspace;
+
 use serde_json::Value;
-use std::path::Path;
 use std::process::Command;
 
 fn workflow_path() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../.github/workflows/deploy.yml")
+    workspace::root().join(".github/workflows/deploy.yml")
 }
 
 fn workflow() -> Value {

@@ -1,17 +1,19 @@
 //! cfn-lint (the CloudFormation linter) finds nothing wrong with any environment's template.
 
-use crate::common::{TempDir, environments, root, template};
+use crate::common::{TempDir, environments, root, target_dir, template};
 use std::path::PathBuf;
 use std::process::Command;
 
-/// cfn-lint: the command on PATH or in target/python/bin, else the `cfnlint` package of the
-/// test tools' Python (`TICKETS_PYTHON`, set by `cargo xtask test`, or target/python), which
-/// has no console script when the package came from the system's site-packages.
+/// cfn-lint: the command on PATH or in the test tools' environment (`python/bin` in cargo's
+/// target directory), else the `cfnlint` package of the test tools' Python (`TICKETS_PYTHON`,
+/// set by `cargo xtask test`, or that environment's), which has no console script when the
+/// package came from the system's site-packages.
 fn cfn_lint() -> Command {
     let path = std::env::var_os("PATH").unwrap_or_default();
+    let tools = target_dir().ok().map(|dir| dir.join("python/bin"));
     let script = std::env::split_paths(&path)
+        .chain(tools.clone())
         .map(|dir| dir.join("cfn-lint"))
-        .chain([root().join("target/python/bin/cfn-lint")])
         .find(|exe| exe.is_file());
     if let Some(script) = script {
         return Command::new(script);
@@ -19,7 +21,7 @@ fn cfn_lint() -> Command {
     let pythons = std::env::var_os("TICKETS_PYTHON")
         .map(PathBuf::from)
         .into_iter()
-        .chain([root().join("target/python/bin/python")]);
+        .chain(tools.map(|dir| dir.join("python")));
     for python in pythons.filter(|p| p.is_file()) {
         let has_cfnlint = Command::new(&python)
             .args(["-c", "import cfnlint.runner"])
@@ -36,7 +38,7 @@ fn cfn_lint() -> Command {
     }
     panic!(
         "cfn-lint is not installed, and these tests need it: run `cargo xtask test` \
-         (installs it into target/python) or `pip install cfn-lint==1.51.0`"
+         (installs it into cargo's target directory) or `pip install cfn-lint==1.51.0`"
     )
 }
 

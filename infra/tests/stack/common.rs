@@ -1,16 +1,16 @@
 //! Helpers shared by the stack tests.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tickets_infra::Template;
 
-/// The repository root.
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("infra lives one level below the root")
-        .to_path_buf()
-}
+// The rule for where things are (the root, cargo's target directory) is written once, in
+// xtask, and shared by path so that these tests find things exactly as `cargo xtask` does.
+#[allow(dead_code)]
+#[path = "../../../xtask/src/tools/workspace.rs"]
+mod workspace;
+
+pub use workspace::{root, target_dir};
 
 /// Every environment with a file in `environments/`, sorted.
 pub fn environments() -> Vec<String> {

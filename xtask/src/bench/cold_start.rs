@@ -5,7 +5,7 @@
 use super::process::peak_rss_kib;
 use super::stats::Summary;
 use super::workload::expect_status;
-use crate::runtime_api::{FunctionConfig, Instance};
+use crate::emulator::instance::{FunctionConfig, Instance};
 use anyhow::{Context, Result};
 use bytes::Bytes;
 use serde::Serialize;

@@ -5,7 +5,7 @@ use super::process::cpu_time;
 use super::raw_dynamo::{self, Call, RawDynamo};
 use super::stats::Summary;
 use super::workload::{LIST_LIMIT, Workload, expect_status};
-use crate::runtime_api::Pool;
+use crate::emulator::instance_pool::Pool;
 use anyhow::{Context, Result};
 use serde::Serialize;
 use std::time::{Duration, Instant};

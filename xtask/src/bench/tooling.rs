@@ -2,7 +2,8 @@
 //! with nothing to change, run as the real `xtask` binary against a moto server.
 
 use super::stats::Summary;
-use crate::{moto::MotoServer, python};
+use crate::tools::moto::MotoServer;
+use crate::tools::python;
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use std::path::Path;

@@ -4,10 +4,12 @@
 //! exactly what `cargo xtask local` sends the function, without the gateway's JWT check
 //! and throttling in the timed path.
 
-use crate::gateway::{Api, Backend};
-use crate::local_auth::{SigningKey, TokenRequest, UserPool};
-use crate::runtime_api::{InvokeError, Pool};
-use crate::template::Template;
+use crate::emulator::auth::{SigningKey, TokenRequest, UserPool};
+use crate::emulator::gateway::api::Api;
+use crate::emulator::gateway::handle::Backend;
+use crate::emulator::instance::InvokeError;
+use crate::emulator::instance_pool::Pool;
+use crate::emulator::template::LocalTemplate;
 use anyhow::{Context, Result, anyhow, bail};
 use bytes::Bytes;
 use http::{Method, Request};
@@ -71,7 +73,7 @@ impl Backend for Recorder {
 
 /// Captures the events through the template's API (with a token from a signing key kept in
 /// `state`), checks each answer, and seeds the table with [`SEED_TICKETS`] tickets.
-pub async fn prepare(template: &Template, state: &Path, pool: Arc<Pool>) -> Result<Workload> {
+pub async fn prepare(template: &LocalTemplate, state: &Path, pool: Arc<Pool>) -> Result<Workload> {
     let key = SigningKey::load_or_create(state)?;
     let api = Api::from_template(template, key.jwks())?;
     let user_pool = UserPool::of_template(template)?;
@@ -202,7 +204,7 @@ impl Capture<'_> {
 
 /// An origin the function's CORS policy allows: the first of `ALLOWED_ORIGINS`, or any
 /// for `*`.
-fn template_origin(template: &Template) -> Result<String> {
+fn template_origin(template: &LocalTemplate) -> Result<String> {
     let (function, properties) = template
         .resources("AWS::Lambda::Function")
         .next()

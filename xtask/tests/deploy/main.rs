@@ -1,14 +1,20 @@
 //! `cargo xtask deploy`, `promote` and `destroy` end to end: the real binary against moto's
 //! CloudFormation, S3, STS, Lambda and IAM, checked with the AWS CLI.
 
+#[path = "../../src/tools/digest.rs"]
+mod digest;
 mod support;
+#[allow(dead_code)]
+#[path = "../../src/tools/workspace.rs"]
+mod workspace;
 
 use base64::Engine;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::time::Instant;
-use support::{Cleanup, ConfigRoot, Run, aws, describe, owner, root, xtask};
+use support::{Cleanup, ConfigRoot, Run, aws, describe, owner, xtask};
+use workspace::root;
 
 fn outputs_of(stack: &Value) -> BTreeMap<String, String> {
     stack["Outputs"]
@@ -102,8 +108,12 @@ fn first_deploy_creates_the_stack_with_its_outputs_and_the_built_code() {
     assert_eq!(stack["StackStatus"], "CREATE_COMPLETE");
 
     // The outputs file holds exactly what the stack reports.
-    let file =
-        std::fs::read_to_string(root().join(format!("target/stacks/{stack_name}.json"))).unwrap();
+    let file = std::fs::read_to_string(
+        workspace::state_dir()
+            .join("stacks")
+            .join(format!("{stack_name}.json")),
+    )
+    .unwrap();
     let recorded: BTreeMap<String, String> = serde_json::from_str(&file).unwrap();
     let reported = outputs_of(&stack);
     assert_eq!(recorded, reported);
@@ -127,7 +137,12 @@ fn first_deploy_creates_the_stack_with_its_outputs_and_the_built_code() {
     );
 
     // Lambda runs exactly the zip that was built.
-    let zip = std::fs::read(root().join("target/lambda/manage-tickets/bootstrap.zip")).unwrap();
+    let zip = std::fs::read(
+        workspace::target_dir()
+            .unwrap()
+            .join("lambda/manage-tickets/bootstrap.zip"),
+    )
+    .unwrap();
     let expected = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&zip));
     let function = aws(&[
         "lambda",
@@ -139,13 +154,9 @@ fn first_deploy_creates_the_stack_with_its_outputs_and_the_built_code() {
     assert_eq!(function["Configuration"]["Runtime"], "provided.al2023");
     let key = parameter(&stack, "ArtifactKey");
     assert_eq!(report["artifact"]["key"], key.as_str());
-    let hex: String = Sha256::digest(&zip)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
     assert_eq!(
         key,
-        format!("manage-tickets/{hex}.zip"),
+        format!("manage-tickets/{}.zip", digest::sha256_hex(&zip)),
         "the artifact key derives from the zip's SHA-256"
     );
 }

@@ -1,18 +1,11 @@
 //! Running the real `xtask` binary against the moto server that `cargo xtask test` starts,
 //! with the AWS CLI as an independent oracle of what was deployed.
 
+use crate::workspace::root;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
-
-/// The repository root.
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 /// The moto server's endpoint; these tests refuse to run without one rather than skip.
 pub fn moto() -> String {

@@ -1,7 +1,7 @@
 //! The embedded DynamoDB engine of `cargo xtask local` (dynoxide, SQLite-backed) and the
 //! tables of a template created in it.
 
-use crate::template::Template;
+use super::template::LocalTemplate;
 use anyhow::{Context, Result, anyhow};
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
@@ -31,7 +31,7 @@ pub struct LocalTable {
 impl LocalDynamo {
     /// Opens (or creates) `path`, creates the template's tables that do not exist yet, and
     /// serves the DynamoDB API on a free loopback port.
-    pub async fn start(path: &Path, template: &Template) -> Result<(Self, Vec<LocalTable>)> {
+    pub async fn start(path: &Path, template: &LocalTemplate) -> Result<(Self, Vec<LocalTable>)> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
@@ -77,7 +77,7 @@ impl LocalDynamo {
 }
 
 /// `CreateTable` requests (and TTL attributes) for every table of the template.
-pub fn table_requests(template: &Template) -> Result<Vec<(Value, Option<String>)>> {
+pub fn table_requests(template: &LocalTemplate) -> Result<Vec<(Value, Option<String>)>> {
     let mut requests = Vec::new();
     for (logical_id, _) in template.resources("AWS::DynamoDB::Table") {
         let properties = template.resolve(template.properties(logical_id)?)?;

@@ -2,7 +2,7 @@
 //! Cognito's, and the checks API Gateway's Cognito authorizer makes (signature, `kid`,
 //! `exp`, `iss`, `aud`, `token_use`).
 
-use crate::template::Template;
+use super::template::LocalTemplate;
 use anyhow::{Context, Result, anyhow, bail};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
@@ -37,7 +37,7 @@ pub struct UserPool {
 impl UserPool {
     /// The pool behind an ARN (`arn:aws:cognito-idp:<region>:<account>:userpool/<id>`), with
     /// the template's app clients of that pool.
-    pub fn from_arn(template: &Template, arn: &str) -> Result<Self> {
+    pub fn from_arn(template: &LocalTemplate, arn: &str) -> Result<Self> {
         let id = arn
             .rsplit_once(":userpool/")
             .map(|(_, id)| id.to_owned())
@@ -71,7 +71,7 @@ impl UserPool {
     }
 
     /// The pool of the template's first Cognito authorizer.
-    pub fn of_template(template: &Template) -> Result<Self> {
+    pub fn of_template(template: &LocalTemplate) -> Result<Self> {
         for (_, properties) in template.resources("AWS::ApiGateway::Authorizer") {
             if properties["Type"] == "COGNITO_USER_POOLS"
                 && let Some(arn) = properties["ProviderARNs"]

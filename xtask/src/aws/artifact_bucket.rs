@@ -2,7 +2,7 @@
 //! each Lambda zip under a key derived from its SHA-256, so an artifact is immutable and
 //! promotion between stages reuses it as it is.
 
-use crate::aws::explain;
+use super::sdk::explain;
 use anyhow::{Context, Result, bail};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;

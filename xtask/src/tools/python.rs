@@ -1,6 +1,7 @@
 //! The Python tools the tests need (moto, cfn-lint, ...), in a project virtual environment.
 
-use crate::digest::sha256_hex;
+use super::digest::sha256_hex;
+use super::workspace::{shown, target_dir};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,11 +14,12 @@ pub struct PythonTools {
     pub bin_dir: PathBuf,
 }
 
-/// Makes sure `target/python` exists and holds `xtask/python-requirements.txt`; installs
-/// only when the requirements changed since the last run.
+/// Makes sure `python` in cargo's target directory (`target/python` by default) exists and
+/// holds `xtask/python-requirements.txt`; installs only when the requirements changed since
+/// the last run.
 pub fn ensure(root: &Path) -> Result<PythonTools> {
     let requirements = root.join("xtask/python-requirements.txt");
-    let venv = root.join("target/python");
+    let venv = target_dir()?.join("python");
     let bin_dir = venv.join("bin");
     let python = bin_dir.join("python");
     let stamp = venv.join(".requirements.sha256");
@@ -29,7 +31,10 @@ pub fn ensure(root: &Path) -> Result<PythonTools> {
         return Ok(PythonTools { python, bin_dir });
     }
     if !python.exists() {
-        eprintln!("xtask: creating the test tools' Python environment in target/python");
+        eprintln!(
+            "xtask: creating the test tools' Python environment in {}",
+            shown(&venv)
+        );
         let status = Command::new("python3")
             .args(["-m", "venv", "--system-site-packages"])
             .arg(&venv)
@@ -44,8 +49,9 @@ pub fn ensure(root: &Path) -> Result<PythonTools> {
         }
     }
     eprintln!(
-        "xtask: installing the test tools ({}) into target/python",
-        names(&requirements)?
+        "xtask: installing the test tools ({}) into {}",
+        names(&requirements)?,
+        shown(&venv)
     );
     let status = Command::new(&python)
         .args([
@@ -58,7 +64,7 @@ pub fn ensure(root: &Path) -> Result<PythonTools> {
         ])
         .arg(&requirements)
         .status()
-        .context("running pip in target/python")?;
+        .with_context(|| format!("running pip in {}", shown(&venv)))?;
     if !status.success() {
         bail!(
             "installing the test tools failed (see pip's output above); check network access to PyPI and retry"

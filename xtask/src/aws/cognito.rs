@@ -1,10 +1,11 @@
 //! Users and ID tokens of a deployed stack's user pool, through the Cognito API
 //! (`AdminCreateUser`, `AdminSetUserPassword`, group membership, `InitiateAuth`).
 
-use crate::aws;
-use crate::cloudformation::Cfn;
-use crate::deploy::Target;
-use crate::stack::Outputs;
+use super::cloudformation::Cfn;
+use super::sdk;
+use super::stack_name::Outputs;
+use super::target::Target;
+use crate::tools::workspace::root;
 use anyhow::{Context, Result, bail};
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType, MessageActionType};
@@ -26,12 +27,12 @@ pub struct DeployedPool {
 }
 
 impl DeployedPool {
-    /// Finds the stack of `target` (from `target/stacks/` or CloudFormation) and its pool.
+    /// Finds the stack of `target` (from `.tickets/stacks/` or CloudFormation) and its pool.
     pub async fn open(target: &Target) -> Result<Self> {
-        let environment = tickets_infra::Environment::load(&crate::root(), &target.env)
+        let environment = tickets_infra::Environment::load(&root(), &target.env)
             .with_context(|| format!("reading environments/{}.yaml", target.env))?;
         let stack = target.stack()?;
-        let config = aws::config(environment.region.as_str()).await;
+        let config = sdk::config(environment.region.as_str()).await;
         let outputs = match stack.read_outputs() {
             Ok(outputs) => outputs,
             Err(_) => match Cfn::new(&config).describe(stack.as_str()).await? {
@@ -95,7 +96,7 @@ impl DeployedPool {
                 .as_service_error()
                 .is_some_and(|e| e.is_username_exists_exception())
         {
-            return Err(aws::explain(
+            return Err(sdk::explain(
                 &format!("creating user {username} in pool {}", self.pool_id),
                 err,
             ));
@@ -110,7 +111,7 @@ impl DeployedPool {
             .permanent(true)
             .send()
             .await
-            .map_err(|e| aws::explain(&format!("setting the password of {username}"), e))?;
+            .map_err(|e| sdk::explain(&format!("setting the password of {username}"), e))?;
         if admin {
             self.client
                 .admin_add_user_to_group()
@@ -120,7 +121,7 @@ impl DeployedPool {
                 .send()
                 .await
                 .map_err(|e| {
-                    aws::explain(&format!("adding {username} to group {ADMIN_GROUP}"), e)
+                    sdk::explain(&format!("adding {username} to group {ADMIN_GROUP}"), e)
                 })?;
         } else {
             self.client
@@ -131,7 +132,7 @@ impl DeployedPool {
                 .send()
                 .await
                 .map_err(|e| {
-                    aws::explain(&format!("removing {username} from group {ADMIN_GROUP}"), e)
+                    sdk::explain(&format!("removing {username} from group {ADMIN_GROUP}"), e)
                 })?;
         }
         Ok((username, password))
@@ -149,7 +150,7 @@ impl DeployedPool {
             .send()
             .await
             .map_err(|e| {
-                aws::explain(
+                sdk::explain(
                     &format!("signing in as {username} (the app client must allow ALLOW_USER_PASSWORD_AUTH)"),
                     e,
                 )
@@ -191,7 +192,7 @@ impl DeployedPool {
             {
                 Ok(())
             }
-            Err(err) => Err(aws::explain(&format!("deleting user {username}"), err)),
+            Err(err) => Err(sdk::explain(&format!("deleting user {username}"), err)),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The CloudFormation calls `deploy`, `diff`, `destroy`, `promote` and `outputs` make.
 
-use crate::aws::explain;
-use crate::stack::Outputs;
+use super::sdk::explain;
+use super::stack_name::Outputs;
 use anyhow::{Context, Result};
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::types::{

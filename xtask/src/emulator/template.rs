@@ -2,6 +2,8 @@
 //! a small resolver for the intrinsics they meet (`Ref`, `Fn::GetAtt`, `Fn::Sub`, `Fn::Join`,
 //! `Fn::Select`), with the physical names CloudFormation would give a local stack.
 
+use crate::aws::stack_name::StackName;
+use crate::tools::workspace::root;
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -9,20 +11,9 @@ use sha2::{Digest, Sha256};
 /// The account id of local stacks (the one AWS documentation uses in examples).
 pub const LOCAL_ACCOUNT: &str = "123456789012";
 
-/// The template `cargo xtask synth --env <env>` renders, as the shared stack of `env`
-/// (`tickets-<env>`) in the environment's region.
-pub fn synthesize(env: &str) -> Result<Template> {
-    let environment = tickets_infra::Environment::load(&crate::root(), env)
-        .with_context(|| format!("reading environments/{env}.yaml"))?;
-    let rendered = crate::synth::template(env)?.to_json();
-    let json = serde_json::from_str(&rendered).context("reading the rendered template")?;
-    let stack = crate::stack::StackName::resolve(env, None, None)?;
-    Template::new(json, stack.as_str(), environment.region.as_str())
-}
-
 /// A rendered template and the stack it would be deployed as.
 #[derive(Debug, Clone)]
-pub struct Template {
+pub struct LocalTemplate {
     json: Value,
     /// `AWS::StackName`.
     pub stack_name: String,
@@ -32,13 +23,24 @@ pub struct Template {
     pub account: String,
 }
 
-impl Template {
+impl LocalTemplate {
+    /// The template `cargo xtask synth --env <env>` renders, as the shared stack of `env`
+    /// (`tickets-<env>`) in the environment's region.
+    pub fn synthesize(env: &str) -> Result<Self> {
+        let environment = tickets_infra::Environment::load(&root(), env)
+            .with_context(|| format!("reading environments/{env}.yaml"))?;
+        let rendered = tickets_infra::ticket_stack(&environment).to_json();
+        let json = serde_json::from_str(&rendered).context("reading the rendered template")?;
+        let stack = StackName::resolve(env, None, None)?;
+        Self::new(json, stack.as_str(), environment.region.as_str())
+    }
+
     /// Reads `json` (a whole template) as stack `stack_name` in `region`.
     pub fn new(json: Value, stack_name: &str, region: &str) -> Result<Self> {
         if !json.get("Resources").is_some_and(Value::is_object) {
             bail!("the template has no Resources section");
         }
-        Ok(Template {
+        Ok(LocalTemplate {
             json,
             stack_name: stack_name.to_owned(),
             region: region.to_owned(),
@@ -46,17 +48,22 @@ impl Template {
         })
     }
 
-    /// `(logical id, Properties)` of every resource of type `kind`, in logical-id order.
+    /// `(logical id, Properties)` of every resource of type `kind`, in logical-id order
+    /// (sorted here: a `serde_json::Map` keeps the template's order instead when a dependency
+    /// turns on serde_json's `preserve_order`, as the workspace's test build does).
     pub fn resources<'a>(
         &'a self,
         kind: &'a str,
     ) -> impl Iterator<Item = (&'a str, &'a Value)> + 'a {
-        self.json["Resources"]
+        let mut found: Vec<(&str, &Value)> = self.json["Resources"]
             .as_object()
             .into_iter()
             .flatten()
-            .filter(move |(_, resource)| resource["Type"] == kind)
+            .filter(|(_, resource)| resource["Type"] == kind)
             .map(|(id, resource)| (id.as_str(), &resource["Properties"]))
+            .collect();
+        found.sort_by_key(|(id, _)| *id);
+        found.into_iter()
     }
 
     /// The type of resource `logical_id`, if it exists.
@@ -357,8 +364,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn template() -> Template {
-        Template::new(
+    fn template() -> LocalTemplate {
+        LocalTemplate::new(
             json!({
                 "Parameters": {"ArtifactKey": {"Type": "String", "Default": "k.zip"}},
                 "Resources": {

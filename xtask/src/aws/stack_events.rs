@@ -1,7 +1,7 @@
 //! Following a stack's events while CloudFormation works, with elapsed times, until it
 //! settles; Ctrl-C stops watching, not CloudFormation.
 
-use crate::cloudformation::{Cfn, Event, StackState};
+use super::cloudformation::{Cfn, Event, StackState};
 use crate::outcome::interrupted;
 use anyhow::Result;
 use std::collections::HashSet;
@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 const POLL: Duration = Duration::from_secs(2);
 
 /// Events of one stack since a starting point.
-pub struct Watch<'a> {
+pub struct StackEvents<'a> {
     cfn: &'a Cfn,
     stack: &'a str,
     seen: HashSet<String>,
@@ -19,12 +19,12 @@ pub struct Watch<'a> {
     started: Instant,
 }
 
-impl<'a> Watch<'a> {
+impl<'a> StackEvents<'a> {
     /// Starts watching: events that exist now are history and are not shown.
-    pub async fn start(cfn: &'a Cfn, stack: &'a str) -> Result<Watch<'a>> {
+    pub async fn start(cfn: &'a Cfn, stack: &'a str) -> Result<StackEvents<'a>> {
         let mut seen = HashSet::new();
         cfn.new_events(stack, &mut seen).await?;
-        Ok(Watch {
+        Ok(StackEvents {
             cfn,
             stack,
             seen,

@@ -1,5 +1,6 @@
 //! Stack names and the outputs a deployment leaves behind.
 
+use crate::tools::workspace::state_dir;
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -51,11 +52,10 @@ impl StackName {
         &self.0
     }
 
-    /// Where `deploy` writes this stack's outputs: `target/stacks/<stack>.json`.
+    /// Where `deploy` writes this stack's outputs: `.tickets/stacks/<stack>.json`, which
+    /// `cargo clean` leaves alone.
     pub fn outputs_path(&self) -> PathBuf {
-        crate::root()
-            .join("target/stacks")
-            .join(format!("{}.json", self.0))
+        state_dir().join("stacks").join(format!("{}.json", self.0))
     }
 
     /// The outputs of the last deployment from this machine.
@@ -87,6 +87,14 @@ impl fmt::Display for StackName {
 
 /// A stack's outputs: `OutputKey` to `OutputValue`.
 pub type Outputs = BTreeMap<String, String>;
+
+/// Prints `Key  Value` lines on stdout.
+pub fn print_outputs(outputs: &Outputs) {
+    let width = outputs.keys().map(String::len).max().unwrap_or(0);
+    for (key, value) in outputs {
+        println!("{key:<width$}  {value}");
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,95 @@
+//! The template's functions as the local stack runs them: the configuration Lambda would
+//! give each (pointed at the embedded DynamoDB), and their pools of instances behind the
+//! gateway.
+
+use super::gateway::handle::Backend;
+use super::instance::{FunctionConfig, InvokeError, Logs};
+use super::instance_pool::Pool;
+use super::template::LocalTemplate;
+use anyhow::{Context, Result};
+use bytes::Bytes;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The most instances of the function running at once unless the template reserves fewer.
+pub const MAX_INSTANCES: usize = 8;
+
+/// The functions of the template by logical id, each behind its pool of instances.
+pub struct Functions(pub HashMap<String, Arc<Pool>>);
+
+impl Backend for Functions {
+    fn invoke(
+        &self,
+        logical_id: &str,
+        event: Bytes,
+    ) -> Pin<Box<dyn Future<Output = Result<Bytes, InvokeError>> + Send + '_>> {
+        let pool = self.0.get(logical_id).cloned();
+        let logical_id = logical_id.to_owned();
+        Box::pin(async move {
+            let Some(pool) = pool else {
+                return Err(InvokeError::Crashed(format!(
+                    "function {logical_id} is not running"
+                )));
+            };
+            // Like Lambda, an invocation runs to its end even if the client goes away: in its
+            // own task, so that dropping the request does not kill the instance serving it.
+            tokio::spawn(async move { pool.invoke(event).await })
+                .await
+                .unwrap_or_else(|e| {
+                    Err(InvokeError::Crashed(format!(
+                        "the invocation task failed: {e}"
+                    )))
+                })
+        })
+    }
+}
+
+/// How the template runs function `logical_id`, pointed at the local DynamoDB engine.
+pub fn function_config(
+    template: &LocalTemplate,
+    logical_id: &str,
+    binary: &Path,
+    endpoint: &str,
+    logs: Logs,
+) -> Result<(FunctionConfig, usize)> {
+    let properties = template.properties(logical_id)?;
+    let number = |name: &str, default: u64| -> Result<u64> {
+        match properties.get(name) {
+            None => Ok(default),
+            Some(value) => template
+                .resolve_string(value)?
+                .parse()
+                .with_context(|| format!("{logical_id}.{name}")),
+        }
+    };
+    let mut env = BTreeMap::new();
+    if let Some(variables) = template
+        .resolve(&properties["Environment"]["Variables"])?
+        .as_object()
+    {
+        for (name, value) in variables {
+            let text = match value {
+                serde_json::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            env.insert(name.clone(), text);
+        }
+    }
+    env.insert("AWS_ENDPOINT_URL".into(), endpoint.to_owned());
+    let reserved = number("ReservedConcurrentExecutions", MAX_INSTANCES as u64)? as usize;
+    let config = FunctionConfig {
+        binary: binary.to_path_buf(),
+        name: template.reference(logical_id)?,
+        memory_mb: number("MemorySize", 128)? as u32,
+        timeout: Duration::from_secs(number("Timeout", 3)?),
+        region: template.region.clone(),
+        account: template.account.clone(),
+        env,
+        logs,
+    };
+    Ok((config, reserved.clamp(1, MAX_INSTANCES)))
+}

@@ -1,0 +1,131 @@
+//! The function's artifact: the release `bootstrap` for an instruction set, built by cargo
+//! into its target directory, checked, and packed as `<target>/lambda/manage-tickets/bootstrap.zip`.
+
+use super::arch::Arch;
+use super::elf::check_binary;
+use super::zip_archive::write_zip;
+use crate::tools::cargo::cargo;
+use crate::tools::digest::sha256_hex;
+use crate::tools::workspace::{root, target_dir};
+use anyhow::{Context, Result, bail};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+use tickets_manifest::FUNCTION_NAME;
+
+/// A built, checked and packed function.
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    /// The zip Lambda runs.
+    pub zip: PathBuf,
+    /// The unzipped `bootstrap`.
+    pub binary: PathBuf,
+    /// SHA-256 of the zip, hex.
+    pub sha256: String,
+    /// Size of the zip in bytes.
+    pub zip_bytes: u64,
+    /// Size of `bootstrap` in bytes.
+    pub binary_bytes: u64,
+    /// Its instruction set.
+    pub arch: Arch,
+}
+
+/// Where the zip is written: `<target>/lambda/manage-tickets/bootstrap.zip`.
+pub fn zip_path() -> Result<PathBuf> {
+    Ok(target_dir()?
+        .join("lambda")
+        .join(FUNCTION_NAME)
+        .join("bootstrap.zip"))
+}
+
+/// Builds `bootstrap` in release mode for `arch`, refuses a binary Lambda cannot run, and
+/// writes the zip ([`zip_path`]).
+pub fn build(arch: Arch) -> Result<Artifact> {
+    let started = Instant::now();
+    let binary = compile(arch)?;
+    let bytes = std::fs::read(&binary).with_context(|| format!("reading {}", binary.display()))?;
+    let zip = zip_path()?;
+    // Deflating the binary takes over a second; skip it when the zip already holds it.
+    let stamp = zip.with_extension("zip.bootstrap-sha256");
+    let binary_sha256 = sha256_hex(&bytes);
+    if !zip.exists()
+        || std::fs::read_to_string(&stamp).ok().as_deref() != Some(binary_sha256.as_str())
+    {
+        write_zip(&zip, &bytes)?;
+        std::fs::write(&stamp, &binary_sha256)
+            .with_context(|| format!("writing {}", stamp.display()))?;
+    }
+    let packed = std::fs::read(&zip)?;
+    eprintln!("xtask: built and packed in {:.1?}", started.elapsed());
+    Ok(Artifact {
+        sha256: sha256_hex(&packed),
+        zip_bytes: packed.len() as u64,
+        binary_bytes: bytes.len() as u64,
+        zip,
+        binary,
+        arch,
+    })
+}
+
+/// Builds the release `bootstrap` for `arch` (a no-op when nothing changed) and checks it;
+/// returns its path.
+pub fn compile(arch: Arch) -> Result<PathBuf> {
+    check_toolchain(arch)?;
+    eprintln!(
+        "xtask: building bootstrap ({}, release)",
+        arch.lambda_name()
+    );
+    let status = cargo()
+        .current_dir(root())
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "--package",
+            "manage-tickets",
+            "--bin",
+            "bootstrap",
+            "--target",
+        ])
+        .arg(arch.triple())
+        .status()
+        .context("running cargo")?;
+    if !status.success() {
+        bail!("cargo build of bootstrap failed (see above)");
+    }
+    let binary = target_dir()?.join(arch.triple()).join("release/bootstrap");
+    let bytes = std::fs::read(&binary).with_context(|| format!("reading {}", binary.display()))?;
+    check_binary(&bytes, arch)?;
+    Ok(binary)
+}
+
+/// Fails early, with the fix, when the target or its linker is missing.
+fn check_toolchain(arch: Arch) -> Result<()> {
+    if arch == Arch::X86_64 && cfg!(all(target_arch = "x86_64", target_os = "linux")) {
+        return Ok(());
+    }
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()?;
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+    if !sysroot.join("lib/rustlib").join(arch.triple()).exists() {
+        bail!(
+            "the Rust target {triple} is not installed, so bootstrap cannot be built for {arch}.\n\
+             Install it with `rustup target add {triple}` and a linker for it (Debian/Ubuntu: \
+             `apt install gcc-aarch64-linux-gnu`, then set CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc), \
+             or build with cargo-zigbuild (`cargo install cargo-zigbuild` and zig). Or use --arch x86-64.",
+            triple = arch.triple(),
+            arch = arch.lambda_name()
+        );
+    }
+    Ok(())
+}
+
+/// `1.9 MiB`
+pub fn human_bytes(bytes: u64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.2} MiB", bytes as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    }
+}
