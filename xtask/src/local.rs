@@ -34,8 +34,16 @@ pub struct Args {
     #[arg(long)]
     pub fresh: bool,
     /// Where the function's own logs go.
-    #[arg(long, value_enum, default_value = "dimmed")]
+    #[arg(long, value_enum, default_value = "readable")]
     pub function_logs: FunctionLogs,
+    /// The function's own log level, instead of the template's `LoggingConfig`
+    /// (`trace`, `debug`, `info`, `warn`, `error`).
+    #[arg(long, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+    /// Log directives for dependencies, in `tracing`'s `target=level` syntax
+    /// (`aws_smithy_runtime=debug,hyper_util=debug`): the function's `RUST_LOG`.
+    #[arg(long, value_name = "DIRECTIVES")]
+    pub log_filter: Option<String>,
     /// Where data and keys live [default: .tickets/local].
     #[arg(long, hide = true)]
     pub state_dir: Option<PathBuf>,
@@ -44,8 +52,10 @@ pub struct Args {
 /// Where the function's stdout and stderr go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FunctionLogs {
-    /// On stderr, each line dimmed behind a `λ` so requests stand out.
-    Dimmed,
+    /// On stderr, one readable line each (time, level, message, fields, metrics), dimmed
+    /// behind a `λ` so requests stand out.
+    #[value(alias = "dimmed")]
+    Readable,
     /// On stdout and stderr, untouched (to pipe the JSON lines into a tool).
     Raw,
     /// Nowhere.
@@ -55,9 +65,8 @@ pub enum FunctionLogs {
 impl FunctionLogs {
     fn sink(self) -> Logs {
         match self {
-            FunctionLogs::Dimmed => Logs::Stderr {
+            FunctionLogs::Readable => Logs::Readable {
                 prefix: "  λ ".into(),
-                dim: true,
             },
             FunctionLogs::Raw => Logs::Inherit,
             FunctionLogs::Off => Logs::Discard,
@@ -85,7 +94,7 @@ pub async fn run(args: Args) -> Result<()> {
         &api,
         &bootstrap,
         &dynamo.endpoint,
-        args.function_logs,
+        &args,
     )?);
     let instances = warm(&functions).await?;
 
@@ -193,12 +202,30 @@ fn start_functions(
     api: &Api,
     bootstrap: &Path,
     endpoint: &str,
-    logs: FunctionLogs,
+    args: &Args,
 ) -> Result<Functions> {
     let mut pools = HashMap::new();
     for function in &api.functions {
-        let (config, max) =
-            functions::function_config(template, function, bootstrap, endpoint, logs.sink())?;
+        let (mut config, max) = functions::function_config(
+            template,
+            function,
+            bootstrap,
+            endpoint,
+            args.function_logs.sink(),
+        )?;
+        // What the console's logging settings would change on a deployed function.
+        if let Some(level) = &args.log_level {
+            config.env.insert(
+                tickets_manifest::config::LOG_LEVEL.into(),
+                level.to_ascii_uppercase(),
+            );
+        }
+        if let Some(filter) = &args.log_filter {
+            config.env.insert(
+                tickets_manifest::config::LOG_DIRECTIVES.into(),
+                filter.clone(),
+            );
+        }
         pools.insert(function.clone(), Arc::new(Pool::new(config, max)));
     }
     Ok(Functions(pools))

@@ -4,7 +4,8 @@
 //! codes), and no command imports another. What they share lives in folders: `aws/` (the
 //! control plane: targets, rollout, stack diff, CloudFormation, artifacts, Cognito),
 //! `emulator/` (the stack on this machine: gateway, Lambda runtime, Cognito issuer,
-//! DynamoDB, template reader, local state), `lambda/` (building and packing the function)
+//! DynamoDB, template reader, local state), `function_logs/` (the function's log lines as a
+//! person reads them), `lambda/` (building and packing the function)
 //! and `tools/` (cargo and where things are, Python tools, moto, an HTTP client, digests).
 
 mod aws;
@@ -14,6 +15,7 @@ mod deploy;
 mod destroy;
 mod diff;
 mod emulator;
+mod function_logs;
 mod lambda;
 mod local;
 mod outcome;

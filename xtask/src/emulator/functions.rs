@@ -79,6 +79,15 @@ pub fn function_config(
             env.insert(name.clone(), text);
         }
     }
+    // Lambda's advanced logging controls reach the runtime as these two variables.
+    let logging = &properties["LoggingConfig"];
+    if let Some(format) = logging["LogFormat"].as_str() {
+        env.insert("AWS_LAMBDA_LOG_FORMAT".into(), format.to_owned());
+        if format == "JSON" {
+            let level = logging["ApplicationLogLevel"].as_str().unwrap_or("INFO");
+            env.insert("AWS_LAMBDA_LOG_LEVEL".into(), level.to_owned());
+        }
+    }
     env.insert("AWS_ENDPOINT_URL".into(), endpoint.to_owned());
     let reserved = number("ReservedConcurrentExecutions", MAX_INSTANCES as u64)? as usize;
     let config = FunctionConfig {

@@ -3,6 +3,7 @@
 //! ([`super::runtime_api`]) exactly as it does in Lambda.
 
 use super::runtime_api::{Outcome, Pending, Shared, serve};
+use crate::function_logs::format::readable;
 use anyhow::{Context, Result, bail};
 use bytes::Bytes;
 use std::collections::{BTreeMap, HashMap};
@@ -19,12 +20,12 @@ use tokio::task::JoinHandle;
 /// Where the function's stdout and stderr go.
 #[derive(Debug, Clone)]
 pub enum Logs {
-    /// To our stderr, each line after `prefix`, dimmed when `dim` is set and stderr is a terminal.
-    Stderr {
+    /// To our stderr, each line after `prefix` and made readable (one line per JSON log
+    /// line: time, level, message, fields, metrics), dimmed when stderr is a terminal so that
+    /// other output stands out.
+    Readable {
         /// Put before each line.
         prefix: String,
-        /// Dim the lines so that other output stands out.
-        dim: bool,
     },
     /// Straight to our stdout and stderr.
     Inherit,
@@ -122,7 +123,7 @@ impl Instance {
             .stdin(Stdio::null())
             .kill_on_drop(true);
         match config.logs {
-            Logs::Stderr { .. } => command.stdout(Stdio::piped()).stderr(Stdio::piped()),
+            Logs::Readable { .. } => command.stdout(Stdio::piped()).stderr(Stdio::piped()),
             Logs::Inherit => command.stdout(Stdio::inherit()).stderr(Stdio::inherit()),
             Logs::Discard => command.stdout(Stdio::null()).stderr(Stdio::null()),
         };
@@ -133,9 +134,9 @@ impl Instance {
                 return Err(err).with_context(|| format!("starting {}", config.binary.display()));
             }
         };
-        if let Logs::Stderr { prefix, dim } = &config.logs {
+        if let Logs::Readable { prefix } = &config.logs {
             use std::io::IsTerminal;
-            let (before, after) = if *dim && std::io::stderr().is_terminal() {
+            let (before, after) = if std::io::stderr().is_terminal() {
                 (format!("\u{1b}[2m{prefix}"), "\u{1b}[0m")
             } else {
                 (prefix.clone(), "")
@@ -300,6 +301,6 @@ async fn supervise(
 async fn forward_lines(stream: impl AsyncRead + Unpin, before: String, after: &'static str) {
     let mut lines = BufReader::new(stream).lines();
     while let Ok(Some(line)) = lines.next_line().await {
-        eprintln!("{before}{line}{after}");
+        eprintln!("{before}{}{after}", readable(&line));
     }
 }

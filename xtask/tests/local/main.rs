@@ -4,6 +4,7 @@
 mod contract;
 mod hostile;
 mod load;
+mod logs;
 mod support;
 
 use support::{LocalApi, Reply, TokenOptions};

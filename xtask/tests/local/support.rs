@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 const XTASK: &str = env!("CARGO_BIN_EXE_xtask");
@@ -39,6 +39,9 @@ pub struct LocalApi {
     pub url: String,
     /// What it printed on start, from `Local API: <url>` to the Ctrl-C line.
     pub banner: Vec<String>,
+    /// What it printed on stdout after the banner (with `--function-logs raw`, the
+    /// function's own lines among them).
+    output: Arc<Mutex<Vec<String>>>,
     state: Option<StateDir>,
 }
 
@@ -56,18 +59,22 @@ impl LocalApi {
         Self::restart(StateDir::new(name), true)
     }
 
+    /// A fresh API started with `args` (which should name `--function-logs`).
+    pub fn start_with(name: &str, args: &[&str]) -> Self {
+        Self::launch(StateDir::new(name), true, args)
+    }
+
     /// An API over an existing state folder.
     pub fn restart(state: StateDir, fresh: bool) -> Self {
+        Self::launch(state, fresh, &["--function-logs", "off"])
+    }
+
+    fn launch(state: StateDir, fresh: bool, args: &[&str]) -> Self {
         let mut command = Command::new(XTASK);
         command
-            .args([
-                "local",
-                "--port",
-                "0",
-                "--function-logs",
-                "off",
-                "--state-dir",
-            ])
+            .args(["local", "--port", "0"])
+            .args(args)
+            .arg("--state-dir")
             .arg(state.path())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -78,12 +85,15 @@ impl LocalApi {
         let mut child = command.spawn().expect("start xtask local");
         let stdout = child.stdout.take().expect("piped stdout");
         let (banner_tx, banner_rx) = mpsc::channel();
+        let output = Arc::new(Mutex::new(Vec::new()));
         // Keep draining stdout (one line per request) so that the server never blocks on it.
+        let kept = output.clone();
         std::thread::spawn(move || {
             let mut banner_tx = Some(banner_tx);
             let mut banner: Vec<String> = Vec::new();
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if banner_tx.is_none() {
+                    kept.lock().unwrap().push(line);
                     continue;
                 }
                 let last = line.contains("Ctrl-C stops");
@@ -107,8 +117,37 @@ impl LocalApi {
             child,
             url,
             banner,
+            output,
             state: Some(state),
         }
+    }
+
+    /// The function's JSON log lines printed so far (with `--function-logs raw`), once
+    /// `done` holds for them or after 10 s: lines reach the pipe after the answers do.
+    pub fn function_lines(
+        &self,
+        done: impl Fn(&[serde_json::Value]) -> bool,
+    ) -> Vec<serde_json::Value> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let lines: Vec<serde_json::Value> = self
+                .output
+                .lock()
+                .unwrap()
+                .iter()
+                .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+                .filter(|line| line.get("level").is_some())
+                .collect();
+            if done(&lines) || std::time::Instant::now() > deadline {
+                return lines;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Everything printed on stdout after the banner.
+    pub fn output(&self) -> String {
+        self.output.lock().unwrap().join("\n")
     }
 
     /// Stops the server with SIGTERM, as Ctrl-C would, and hands back its state folder.

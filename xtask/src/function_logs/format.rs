@@ -1,0 +1,179 @@
+//! One readable line per JSON log line of the function: time, level, message, the fields
+//! that matter, and the request's metrics (its embedded metric format members) as metrics.
+
+use serde_json::{Map, Value};
+use std::fmt::Write as _;
+
+/// Members every line has, shown in the line's frame rather than as fields.
+const FRAME: &[&str] = &[
+    "timestamp",
+    "level",
+    "target",
+    "message",
+    "requestId",
+    "traceId",
+];
+
+/// The member holding an embedded metric format directive.
+const EMF: &str = "_aws";
+
+/// Request-line members shown in the line's text.
+const REQUEST: &[&str] = &[
+    "method",
+    "route",
+    "status",
+    "latencyMs",
+    "sub",
+    "ticketId",
+    "problem",
+];
+
+/// A readable form of `line`; lines that are not JSON objects come back as they are.
+pub fn readable(line: &str) -> String {
+    match serde_json::from_str::<Map<String, Value>>(line) {
+        Ok(object) => format_object(&object),
+        Err(_) => line.to_owned(),
+    }
+}
+
+fn format_object(line: &Map<String, Value>) -> String {
+    let text = |name: &str| line.get(name).and_then(Value::as_str).unwrap_or_default();
+    let mut out = String::new();
+    let time = text("timestamp");
+    // `2026-11-30T05:27:35.894548028Z` → `05:27:35.894`
+    let _ = write!(out, "{} ", time.get(11..23).unwrap_or(time));
+    let _ = write!(out, "{:<5} ", text("level"));
+    let request_id = text("requestId");
+    if !request_id.is_empty() {
+        let _ = write!(out, "{} ", request_id.get(..8).unwrap_or(request_id));
+    }
+    let target = text("target");
+    let own = target.starts_with("manage_tickets") || target.starts_with("bootstrap");
+    if !own && !target.is_empty() {
+        let _ = write!(out, "[{target}] ");
+    }
+    let metrics = metric_names(line);
+    let is_request = text("message") == "request" && line.contains_key("status");
+    if is_request {
+        let _ = write!(
+            out,
+            "{} {} → {} in {}",
+            text("method"),
+            text("route"),
+            line.get("status").map(Value::to_string).unwrap_or_default(),
+            milliseconds(line.get("latencyMs"))
+        );
+        for name in ["sub", "ticketId", "problem"] {
+            if let Some(value) = line.get(name).and_then(Value::as_str) {
+                let _ = write!(out, " {name}={value}");
+            }
+        }
+    } else {
+        out.push_str(text("message"));
+    }
+    for (name, value) in line {
+        let shown = FRAME.contains(&name.as_str())
+            || name == EMF
+            || (is_request && REQUEST.contains(&name.as_str()))
+            || metrics.iter().any(|(m, _)| m == name);
+        if !shown && !is_dimension(line, name) {
+            let _ = write!(out, " {name}={}", plain(value));
+        }
+    }
+    let figures: Vec<String> = metrics
+        .iter()
+        .filter_map(|(name, unit)| {
+            let value = line.get(name)?.as_f64()?;
+            // Counts of zero and the request's own count say nothing a reader needs.
+            match unit.as_str() {
+                "Count" if value == 0.0 || name == "Requests" => None,
+                "Milliseconds" if name == "Latency" => None,
+                "Milliseconds" => Some(format!("{name} {value:.1} ms")),
+                _ => Some(format!("{name} {value}")),
+            }
+        })
+        .collect();
+    if !figures.is_empty() {
+        let _ = write!(out, "  · metrics: {}", figures.join(", "));
+    }
+    out
+}
+
+/// The metrics an EMF directive declares, with their units.
+fn metric_names(line: &Map<String, Value>) -> Vec<(String, String)> {
+    let Some(directives) = line
+        .get(EMF)
+        .and_then(|aws| aws.get("CloudWatchMetrics"))
+        .and_then(Value::as_array)
+    else {
+        return Vec::new();
+    };
+    directives
+        .iter()
+        .filter_map(|d| d.get("Metrics")?.as_array())
+        .flatten()
+        .filter_map(|m| {
+            let name = m.get("Name")?.as_str()?.to_owned();
+            let unit = m.get("Unit").and_then(Value::as_str).unwrap_or("None");
+            Some((name, unit.to_owned()))
+        })
+        .collect()
+}
+
+/// Whether `name` is a dimension of the line's metrics (shown already, as the route).
+fn is_dimension(line: &Map<String, Value>, name: &str) -> bool {
+    line.get(EMF)
+        .and_then(|aws| aws.get("CloudWatchMetrics"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d.get("Dimensions")?.as_array())
+        .flatten()
+        .filter_map(Value::as_array)
+        .flatten()
+        .any(|d| d.as_str() == Some(name))
+}
+
+fn milliseconds(value: Option<&Value>) -> String {
+    match value.and_then(Value::as_f64) {
+        Some(ms) => format!("{ms:.1} ms"),
+        None => "? ms".into(),
+    }
+}
+
+/// A value without JSON's quotes around strings.
+fn plain(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shows_a_request_with_its_metrics_on_one_line() {
+        let line = r#"{"timestamp":"2026-11-30T05:27:35.894548028Z","level":"INFO","target":"manage_tickets::telemetry","message":"request","requestId":"c6af9ac6-7b61","method":"POST","route":"/v1/tickets","status":201,"latencyMs":3.25,"sub":"u-1","ticketId":"t-1","_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"Tickets","Dimensions":[["Service","Route"]],"Metrics":[{"Name":"Requests","Unit":"Count"},{"Name":"Latency","Unit":"Milliseconds"},{"Name":"TicketsCreated","Unit":"Count"},{"Name":"Conflicts","Unit":"Count"},{"Name":"DynamoDbLatency","Unit":"Milliseconds"}]}]},"Service":"fn","Route":"POST /v1/tickets","Requests":1,"Latency":3.25,"TicketsCreated":1,"Conflicts":0,"DynamoDbLatency":1.5}"#;
+        assert_eq!(
+            readable(line),
+            "05:27:35.894 INFO  c6af9ac6 POST /v1/tickets → 201 in 3.2 ms sub=u-1 ticketId=t-1  · metrics: TicketsCreated 1, DynamoDbLatency 1.5 ms"
+        );
+    }
+
+    #[test]
+    fn shows_other_lines_with_their_fields_and_foreign_targets() {
+        let line = r#"{"timestamp":"2026-11-30T05:27:35.894Z","level":"DEBUG","target":"manage_tickets::store","message":"DynamoDB call","requestId":"abc","operation":"GetItem","latencyMs":0.5}"#;
+        assert_eq!(
+            readable(line),
+            "05:27:35.894 DEBUG abc DynamoDB call latencyMs=0.5 operation=GetItem"
+        );
+        let foreign = r#"{"timestamp":"2026-11-30T05:27:35.894Z","level":"WARN","target":"hyper_util::client","message":"retrying"}"#;
+        assert_eq!(
+            readable(foreign),
+            "05:27:35.894 WARN  [hyper_util::client] retrying"
+        );
+        assert_eq!(readable("plain text"), "plain text");
+    }
+}
