@@ -6,10 +6,10 @@ use super::handle::Backend;
 use super::proxy_event::{canonical, request_time};
 use super::responses::proxy_response;
 use super::routing::{match_segments, percent_decode, segments};
+use super::throttle::throttle;
 use crate::emulator::auth::{SigningKey, TokenRequest, UserPool};
 use crate::emulator::instance::InvokeError;
 use crate::emulator::template::LocalTemplate;
-use crate::tools::workspace::root;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
@@ -200,10 +200,17 @@ async fn answers_502_with_cors_headers_when_the_function_fails() {
 
 #[tokio::test]
 async fn throttles_beyond_the_stage_burst() {
-    let f = fixture("throttle", ok_answer());
-    let env = tickets_infra::Environment::load(&root(), "local").unwrap();
-    let burst = env.api_throttling.burst_limit.get() as usize;
-    // Requests arrive faster than the bucket refills, so it runs dry after the burst.
+    let mut f = fixture("throttle", ok_answer());
+    // The stage's own limits, with a refill too slow to matter however slowly requests go
+    // (local's 2000 per second refills faster than a busy machine sends).
+    let burst = 20;
+    let settings = json!([{
+        "HttpMethod": "*",
+        "ResourcePath": "/*",
+        "ThrottlingRateLimit": 0.01,
+        "ThrottlingBurstLimit": burst,
+    }]);
+    f.api.throttle = throttle(&settings).map(std::sync::Mutex::new);
     let mut statuses = Vec::new();
     while !statuses.contains(&429) && statuses.len() < burst * 10 {
         let request = Request::builder()
