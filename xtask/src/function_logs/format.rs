@@ -71,7 +71,10 @@ fn format_object(line: &Map<String, Value>) -> String {
     } else {
         out.push_str(text("message"));
     }
-    for (name, value) in line {
+    // Sorted, whatever order serde_json keeps (its `preserve_order` depends on the build).
+    let mut fields: Vec<(&String, &Value)> = line.iter().collect();
+    fields.sort_by_key(|(name, _)| name.as_str());
+    for (name, value) in fields {
         let shown = FRAME.contains(&name.as_str())
             || name == EMF
             || (is_request && REQUEST.contains(&name.as_str()))
