@@ -1,102 +1,211 @@
-//! `cargo xtask`: the project's automation, as plain Rust.
+//! `cargo xtask`: the project's automation. This binary only dispatches: each command runs
+//! in the crate that holds what it needs, so a command compiles only its own dependencies
+//! (`cargo xtask local` never builds an AWS SDK, `cargo xtask deploy` never builds the
+//! emulators):
 //!
-//! The modules at the top are the commands, one file each (plus `outcome`, their exit
-//! codes), and no command imports another. What they share lives in folders: `aws/` (the
-//! control plane: targets, rollout, stack diff, CloudFormation, artifacts, Cognito),
-//! `emulator/` (the stack on this machine: gateway, Lambda runtime, Cognito issuer,
-//! DynamoDB, template reader, local state), `function_logs/` (the function's log lines as a
-//! person reads them), `lambda/` (building and packing the function)
-//! and `tools/` (cargo and where things are, Python tools, moto, an HTTP client, digests).
+//! - `xtask/core` (`xtask-core`): `build`, `synth`, `test`, and what every tool shares;
+//! - `xtask/local` (`xtask-local`): `local`, `bench`, and `token`/`smoke` with `--env local`;
+//! - `xtask/cloud` (`xtask-cloud`): everything that talks to AWS.
+//!
+//! It hands the command line on unchanged through `cargo run`, which replaces this process
+//! (so Ctrl-C, the exit code and the terminal reach the real command).
 
-mod aws;
-mod bench;
-mod build;
-mod deploy;
-mod destroy;
-mod diff;
-mod emulator;
-mod function_logs;
-mod lambda;
-mod local;
-mod outcome;
-mod outputs;
-mod promote;
-mod smoke;
-mod synth;
-mod test;
-mod token;
-mod tools;
-mod watch;
+#[path = "../core/src/tools/cargo.rs"]
+mod cargo;
 
-use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-/// Build, synthesize, deploy, run locally, test and measure the ticket API.
-#[derive(Parser)]
-#[command(name = "cargo xtask", version, about, long_about = None)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
+/// One command: where it runs and what it does.
+struct Route {
+    name: &'static str,
+    package: &'static str,
+    about: &'static str,
 }
 
-#[derive(Subcommand)]
-enum Command {
-    /// Build the Lambda's bootstrap (release) and pack it into a deterministic zip.
-    Build(build::Args),
-    /// Render the CloudFormation template of an environment.
-    Synth(synth::Args),
-    /// Build, upload and roll out a stack (diff first; refuses to lose data).
-    Deploy(deploy::Args),
-    /// Show what `deploy` would change.
-    Diff(diff::Args),
-    /// Print (and record) a stack's outputs.
-    Outputs(outputs::Args),
-    /// Follow a stack's rollout until it settles.
-    Watch(watch::Args),
-    /// Deploy to one environment exactly the artifact another one runs.
-    Promote(promote::Args),
-    /// Delete a stack.
-    Destroy(destroy::Args),
-    /// Run the whole API on http://127.0.0.1:3000: no Docker, data kept in .tickets/local.
-    Local(local::Args),
-    /// Print an ID token for a user (local issuer, or the stack's user pool).
-    Token(token::Args),
-    /// Run a full scenario against a local or deployed API; fails if any step does not match.
-    Smoke(smoke::Args),
-    /// Run every test, providing the Python tools and the moto server they need.
-    Test(test::Args),
-    /// Measure cold start, warm latency, memory, size, synth and deploy speed against targets.
-    Bench(bench::Args),
+const CORE: &str = "xtask-core";
+const LOCAL: &str = "xtask-local";
+const CLOUD: &str = "xtask-cloud";
+
+/// Every command, in the order `cargo xtask --help` lists them.
+const ROUTES: &[Route] = &[
+    Route {
+        name: "local",
+        package: LOCAL,
+        about: "Run the whole API on http://127.0.0.1:3000: no Docker, data kept in .tickets/local",
+    },
+    Route {
+        name: "token",
+        package: LOCAL,
+        about: "Print an ID token for a user (local issuer, or the stack's user pool with --env)",
+    },
+    Route {
+        name: "smoke",
+        package: LOCAL,
+        about: "Run a full scenario against a local or deployed API; fails if any step does not match",
+    },
+    Route {
+        name: "test",
+        package: CORE,
+        about: "Run every test, providing the Python tools and the moto server they need",
+    },
+    Route {
+        name: "bench",
+        package: LOCAL,
+        about: "Measure cold start, warm latency, memory, size, synth and deploy speed against targets",
+    },
+    Route {
+        name: "build",
+        package: CORE,
+        about: "Build the Lambda's bootstrap (release) and pack it into a deterministic zip",
+    },
+    Route {
+        name: "synth",
+        package: CORE,
+        about: "Render the CloudFormation template of an environment",
+    },
+    Route {
+        name: "deploy",
+        package: CLOUD,
+        about: "Build, upload and roll out a stack (diff first; refuses to lose data)",
+    },
+    Route {
+        name: "diff",
+        package: CLOUD,
+        about: "Show what `deploy` would change",
+    },
+    Route {
+        name: "outputs",
+        package: CLOUD,
+        about: "Print (and record) a stack's outputs",
+    },
+    Route {
+        name: "watch",
+        package: CLOUD,
+        about: "Follow a stack's rollout until it settles",
+    },
+    Route {
+        name: "promote",
+        package: CLOUD,
+        about: "Deploy to one environment exactly the artifact another one runs",
+    },
+    Route {
+        name: "destroy",
+        package: CLOUD,
+        about: "Delete a stack",
+    },
+];
+
+/// `token` and `smoke` go to the local tools for the local environment (the default) and
+/// to the cloud tools for any deployed one.
+fn package_for(route: &Route, args: &[String]) -> &'static str {
+    if !matches!(route.name, "token" | "smoke") {
+        return route.package;
+    }
+    let env = args.iter().enumerate().find_map(|(i, arg)| {
+        arg.strip_prefix("--env=")
+            .map(str::to_owned)
+            .or_else(|| (arg == "--env").then(|| args.get(i + 1).cloned()).flatten())
+    });
+    match env.as_deref() {
+        None | Some("local") => LOCAL,
+        Some(_) => CLOUD,
+    }
+}
+
+fn help() -> String {
+    let mut text = String::from(
+        "Build, synthesize, deploy, run locally, test and measure the ticket API.\n\n\
+         Usage: cargo xtask <COMMAND> [OPTIONS]   (cargo xtask <COMMAND> --help for its options)\n\n\
+         Commands:\n",
+    );
+    let width = ROUTES.iter().map(|r| r.name.len()).max().unwrap_or(0);
+    for route in ROUTES {
+        text.push_str(&format!("  {:<width$}  {}\n", route.name, route.about));
+    }
+    text
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(command) = args.first() else {
+        eprint!("{}", help());
+        return ExitCode::from(2);
+    };
+    if matches!(command.as_str(), "-h" | "--help" | "help") {
+        print!("{}", help());
+        return ExitCode::SUCCESS;
+    }
+    if matches!(command.as_str(), "-V" | "--version") {
+        println!("cargo xtask {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
+    let Some(route) = ROUTES.iter().find(|r| r.name == command) else {
+        eprintln!(
+            "error: there is no command `{command}`; the commands are: {}",
+            ROUTES.iter().map(|r| r.name).collect::<Vec<_>>().join(", ")
+        );
+        return ExitCode::from(2);
+    };
+    let package = package_for(route, &args);
+    let mut run = cargo::cargo();
+    run.args([
+        "run",
+        "--quiet",
+        "--package",
+        package,
+        "--bin",
+        package,
+        "--",
+    ])
+    .args(&args);
+    exec(run)
+}
+
+/// Becomes the command (Unix), or runs it and passes its exit code on.
+fn exec(mut command: std::process::Command) -> ExitCode {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let err = command.exec();
+        eprintln!("error: could not run cargo: {err}");
+        ExitCode::FAILURE
+    }
+    #[cfg(not(unix))]
+    match command.status() {
+        Ok(status) => ExitCode::from(status.code().unwrap_or(1) as u8),
         Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::from(outcome::exit_code(&err))
+            eprintln!("error: could not run cargo: {err}");
+            ExitCode::FAILURE
         }
     }
 }
 
-/// Runs a command. The asynchronous ones (everything that talks to AWS or serves HTTP) run
-/// on the one tokio runtime, made here when a command needs it.
-fn run(command: Command) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Runtime::new;
-    match command {
-        Command::Build(args) => build::run(args),
-        Command::Synth(args) => synth::run(args),
-        Command::Deploy(args) => runtime()?.block_on(deploy::run(args)),
-        Command::Diff(args) => runtime()?.block_on(diff::run(args)),
-        Command::Outputs(args) => runtime()?.block_on(outputs::run(args)),
-        Command::Watch(args) => runtime()?.block_on(watch::run(args)),
-        Command::Promote(args) => runtime()?.block_on(promote::run(args)),
-        Command::Destroy(args) => runtime()?.block_on(destroy::run(args)),
-        Command::Local(args) => runtime()?.block_on(local::run(args)),
-        Command::Token(args) => runtime()?.block_on(token::run(args)),
-        Command::Smoke(args) => runtime()?.block_on(smoke::run(args)),
-        Command::Test(args) => test::run(args),
-        Command::Bench(args) => bench::run(args, &runtime()?),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn package(args: &[&str]) -> &'static str {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let route = ROUTES.iter().find(|r| r.name == args[0]).unwrap();
+        package_for(route, &args)
+    }
+
+    #[test]
+    fn sends_token_and_smoke_where_their_environment_is() {
+        assert_eq!(package(&["token", "--user", "a"]), LOCAL);
+        assert_eq!(package(&["token", "--env", "local", "--user", "a"]), LOCAL);
+        assert_eq!(package(&["smoke", "--env=dev"]), CLOUD);
+        assert_eq!(package(&["token", "--env", "prod", "--user", "a"]), CLOUD);
+        assert_eq!(package(&["deploy", "--env", "local"]), CLOUD);
+        assert_eq!(package(&["local"]), LOCAL);
+    }
+
+    #[test]
+    fn lists_every_command_once() {
+        let mut names: Vec<_> = ROUTES.iter().map(|r| r.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ROUTES.len());
+        assert!(help().contains("deploy"));
     }
 }

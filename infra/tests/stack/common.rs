@@ -7,7 +7,7 @@ use tickets_infra::Template;
 // The rule for where things are (the root, cargo's target directory) is written once, in
 // xtask, and shared by path so that these tests find things exactly as `cargo xtask` does.
 #[allow(dead_code)]
-#[path = "../../../xtask/src/tools/workspace.rs"]
+#[path = "../../../xtask/core/src/tools/workspace.rs"]
 mod workspace;
 
 pub use workspace::{root, target_dir};

@@ -1,0 +1,452 @@
+//! A rollout, as `deploy` and `promote` make it: diff against the deployed stack, refuse
+//! data loss, confirm production, create the stack or execute a change set, follow its
+//! events, and record the outputs. Also the deletion `destroy` and a failed first creation
+//! need.
+
+use super::artifact_bucket;
+use super::cloudformation::{Cfn, ChangeSet, StackState};
+use super::stack_diff::{self, StackDiff};
+use super::stack_events::StackEvents;
+use super::target::{Context, Safety};
+use anyhow::{Context as _, Result, bail};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::Instant;
+use tickets_infra::cfn::resource_info;
+use tickets_infra::stack::parameter::{ARTIFACT_BUCKET, ARTIFACT_KEY};
+use xtask_core::outcome::{deploy_failed, refused};
+use xtask_core::stack_name::{self, Outputs};
+use xtask_core::tools::workspace::shown;
+
+/// What a rollout did, for people and for `--json`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    /// Stack name.
+    pub stack: String,
+    /// Environment name.
+    pub environment: String,
+    /// AWS account.
+    pub account: String,
+    /// AWS region.
+    pub region: String,
+    /// `created`, `updated` or `unchanged`.
+    pub result: &'static str,
+    /// The artifact deployed.
+    pub artifact: ArtifactReport,
+    /// What changed.
+    pub diff: StackDiff,
+    /// The stack's outputs.
+    pub outputs: Outputs,
+    /// Wall time of the rollout (build excluded).
+    pub seconds: f64,
+}
+
+/// The artifact a rollout deployed.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArtifactReport {
+    /// Bucket.
+    pub bucket: String,
+    /// Key.
+    pub key: String,
+    /// Whether this run uploaded (or copied) it.
+    pub uploaded: bool,
+}
+
+/// Diff, confirm, create or update, follow, and record outputs.
+pub async fn rollout(
+    ctx: &Context,
+    template: &str,
+    artifact: ArtifactReport,
+    safety: &Safety,
+) -> Result<()> {
+    let started = Instant::now();
+    let cfn = Cfn::new(&ctx.config);
+    let stack = ctx.stack.as_str();
+    let new_template: Value =
+        serde_json::from_str(template).context("the template to deploy is not JSON")?;
+    let parameters = BTreeMap::from([
+        (ARTIFACT_BUCKET.to_owned(), artifact.bucket.clone()),
+        (ARTIFACT_KEY.to_owned(), artifact.key.clone()),
+    ]);
+
+    check_function_code(ctx, &new_template, &parameters).await?;
+    let mut deployed = cfn.describe(stack).await?;
+    if let Some(state) = &deployed {
+        ready_for_update(ctx, &cfn, state).await?;
+        if state.status == "ROLLBACK_COMPLETE" {
+            deployed = None;
+        }
+    }
+    let old_template = match &deployed {
+        Some(_) => Some(cfn.template(stack).await?),
+        None => None,
+    };
+    let diff = stack_diff::diff(
+        old_template
+            .as_ref()
+            .zip(deployed.as_ref().map(|s| &s.parameters)),
+        (&new_template, &parameters),
+        resource_info,
+    );
+    eprint!("{}", indent(&diff.render()));
+
+    let report = |result, outputs: Outputs, diff: StackDiff| Report {
+        stack: stack.to_owned(),
+        environment: ctx.env.name.clone(),
+        account: ctx.account.clone(),
+        region: ctx.env.region.as_str().to_owned(),
+        result,
+        artifact: artifact.clone(),
+        diff,
+        outputs,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+
+    if let Some(state) = &deployed
+        && diff.is_empty()
+    {
+        eprintln!("xtask: no changes: {stack} is up to date");
+        return finish(
+            ctx,
+            report("unchanged", state.outputs.clone(), diff),
+            safety,
+        );
+    }
+    let destructive: Vec<String> = diff
+        .destructive()
+        .iter()
+        .map(|c| format!("{} ({})", c.logical_id, c.resource_type))
+        .collect();
+    if !destructive.is_empty() && !safety.allow_replace {
+        return Err(refused(format!(
+            "refusing to deploy: it would replace or delete {} and lose the data in it. \
+             If that is what you want, run again with --allow-replace",
+            destructive.join(", ")
+        )));
+    }
+    confirm(ctx, safety)?;
+
+    let state = match deployed {
+        None => create(ctx, &cfn, template, &parameters).await?,
+        Some(_) => match update(ctx, &cfn, template, &parameters, safety).await? {
+            Some(state) => state,
+            None => {
+                let state = cfn
+                    .describe(stack)
+                    .await?
+                    .context("the stack disappeared")?;
+                eprintln!("xtask: no changes: CloudFormation found nothing to update");
+                return finish(ctx, report("unchanged", state.outputs, diff), safety);
+            }
+        },
+    };
+    let result = if old_template.is_some() {
+        "updated"
+    } else {
+        "created"
+    };
+    eprintln!(
+        "xtask: {stack} {result} in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    finish(ctx, report(result, state.outputs, diff), safety)
+}
+
+/// Every function's code must exist before CloudFormation starts: it would otherwise find
+/// out half-way through and roll everything back.
+async fn check_function_code(
+    ctx: &Context,
+    template: &Value,
+    parameters: &BTreeMap<String, String>,
+) -> Result<()> {
+    let s3 = aws_sdk_s3::Client::new(&ctx.config);
+    let resolve = |value: &Value| match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Object(map) => map
+            .get("Ref")
+            .and_then(Value::as_str)
+            .and_then(|p| parameters.get(p))
+            .cloned(),
+        _ => None,
+    };
+    let functions = template["Resources"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, r)| r["Type"] == "AWS::Lambda::Function");
+    for (id, function) in functions {
+        let code = &function["Properties"]["Code"];
+        let (Some(bucket), Some(key)) = (resolve(&code["S3Bucket"]), resolve(&code["S3Key"]))
+        else {
+            continue;
+        };
+        if !artifact_bucket::exists(&s3, &bucket, &key, None).await? {
+            eprintln!("xtask: failed resources:");
+            eprintln!(
+                "  ✗ {id} (AWS::Lambda::Function): its code s3://{bucket}/{key} does not exist"
+            );
+            return Err(deploy_failed(format!(
+                "{id} would fail to deploy: its code s3://{bucket}/{key} does not exist; nothing was changed"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses stacks that cannot be updated now, and clears a failed first creation.
+async fn ready_for_update(ctx: &Context, cfn: &Cfn, state: &StackState) -> Result<()> {
+    let stack = ctx.stack.as_str();
+    if state.in_progress() {
+        bail!(
+            "stack {stack} is busy ({}): wait for it to finish (`{}`) and deploy again",
+            state.status,
+            ctx.watch_hint()
+        );
+    }
+    match state.status.as_str() {
+        "ROLLBACK_COMPLETE" if ctx.env.is_production() => Err(refused(format!(
+            "stack {stack} failed its first creation (ROLLBACK_COMPLETE) and must be deleted before it can be created again; \
+             this is production, so delete it yourself after checking: `cargo xtask destroy {} --force`",
+            ctx.target.flags()
+        ))),
+        "ROLLBACK_COMPLETE" => {
+            eprintln!(
+                "xtask: stack {stack} failed its first creation earlier; deleting it so it can be created again"
+            );
+            delete_and_wait(ctx, cfn).await
+        }
+        status if status.ends_with("_FAILED") => bail!(
+            "stack {stack} is in {status} ({}) and needs repair before it can be updated: \
+             see its events in the CloudFormation console (for UPDATE_ROLLBACK_FAILED, continue the rollback there)",
+            state.reason.as_deref().unwrap_or("no reason given")
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Production asks before changing anything; without a terminal it needs `--yes`.
+fn confirm(ctx: &Context, safety: &Safety) -> Result<()> {
+    if !ctx.env.is_production() || safety.yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(refused(format!(
+            "refusing to change production stack {} without confirmation: pass --yes (in CI, after an approval step)",
+            ctx.stack
+        )));
+    }
+    eprint!(
+        "Apply these changes to production stack {}? [y/N] ",
+        ctx.stack
+    );
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        Err(refused("not confirmed; nothing was changed"))
+    }
+}
+
+async fn create(
+    ctx: &Context,
+    cfn: &Cfn,
+    template: &str,
+    parameters: &BTreeMap<String, String>,
+) -> Result<StackState> {
+    let stack = ctx.stack.as_str();
+    let tags = [
+        ("project", stack_name::PROJECT),
+        ("environment", ctx.env.name.as_str()),
+    ];
+    let mut watch = StackEvents::start(cfn, stack).await?;
+    eprintln!("xtask: creating stack {stack}");
+    // Production stacks are protected from deletion; `destroy --force` lifts it.
+    let created = cfn
+        .create(stack, template, parameters, &tags, ctx.env.is_production())
+        .await;
+    let settled = match created {
+        Ok(()) => watch.until_settled(&ctx.watch_hint()).await?,
+        Err(err) => {
+            report_missing_resources(cfn, stack, template, &err).await;
+            if let Err(cleanup) = clean_up_failed_creation(ctx, cfn).await {
+                eprintln!("xtask: warning: the failed stack could not be cleaned up: {cleanup:#}");
+            }
+            return Err(deploy_failed(format!("creating {stack} failed: {err:#}")));
+        }
+    };
+    match settled {
+        Some(state) if state.status == "CREATE_COMPLETE" => Ok(state),
+        other => {
+            print_failures(&watch);
+            let status = other.map(|s| s.status).unwrap_or_else(|| "DELETED".into());
+            if let Err(cleanup) = clean_up_failed_creation(ctx, cfn).await {
+                eprintln!("xtask: warning: the failed stack could not be cleaned up: {cleanup:#}");
+            }
+            Err(deploy_failed(format!("creating {stack} failed ({status})")))
+        }
+    }
+}
+
+/// Executes a change set; `None` when CloudFormation finds nothing to change.
+async fn update(
+    ctx: &Context,
+    cfn: &Cfn,
+    template: &str,
+    parameters: &BTreeMap<String, String>,
+    safety: &Safety,
+) -> Result<Option<StackState>> {
+    let stack = ctx.stack.as_str();
+    let ChangeSet::Ready { name, changes } = cfn.change_set(stack, template, parameters).await?
+    else {
+        return Ok(None);
+    };
+    // CloudFormation's own view of replacements is authoritative; check it too.
+    let replaced: Vec<String> = changes
+        .iter()
+        .filter(|c| {
+            resource_info(&c.resource_type).is_some_and(|i| i.stateful)
+                && (c.action == "Remove"
+                    || matches!(c.replacement.as_deref(), Some("True" | "Conditional")))
+        })
+        .map(|c| format!("{} ({})", c.logical_id, c.resource_type))
+        .collect();
+    if !replaced.is_empty() && !safety.allow_replace {
+        cfn.delete_change_set(stack, &name).await?;
+        return Err(refused(format!(
+            "refusing to deploy: CloudFormation would replace or remove {} and lose its data. \
+             If that is what you want, run again with --allow-replace",
+            replaced.join(", ")
+        )));
+    }
+    let mut watch = StackEvents::start(cfn, stack).await?;
+    eprintln!(
+        "xtask: executing change set {name} ({} resource changes)",
+        changes.len()
+    );
+    if let Err(err) = cfn.execute(stack, &name).await {
+        report_missing_resources(cfn, stack, template, &err).await;
+        return Err(deploy_failed(format!("updating {stack} failed: {err:#}")));
+    }
+    match watch.until_settled(&ctx.watch_hint()).await? {
+        Some(state) if state.status == "UPDATE_COMPLETE" => Ok(Some(state)),
+        other => {
+            print_failures(&watch);
+            let status = other.map(|s| s.status).unwrap_or_else(|| "DELETED".into());
+            Err(deploy_failed(format!(
+                "updating {stack} failed ({status}); CloudFormation rolled back to the previous version"
+            )))
+        }
+    }
+}
+
+fn print_failures(watch: &StackEvents<'_>) {
+    let failures = watch.failures();
+    if failures.is_empty() {
+        eprintln!("xtask: CloudFormation reported no failed resource");
+        return;
+    }
+    eprintln!("xtask: failed resources:");
+    for event in failures {
+        eprintln!(
+            "  ✗ {} ({}): {}",
+            event.logical_id,
+            event.resource_type,
+            event.reason.as_deref().unwrap_or("no reason given")
+        );
+    }
+}
+
+/// When the API call itself failed, names the template's resources that did not get
+/// created, with the error as their reason.
+async fn report_missing_resources(cfn: &Cfn, stack: &str, template: &str, err: &anyhow::Error) {
+    let Ok(template) = serde_json::from_str::<Value>(template) else {
+        return;
+    };
+    let Ok(existing) = cfn.resources(stack).await else {
+        return;
+    };
+    let complete: Vec<&str> = existing
+        .iter()
+        .filter(|(_, _, status)| status.ends_with("_COMPLETE"))
+        .map(|(id, _, _)| id.as_str())
+        .collect();
+    if complete.is_empty() {
+        return;
+    }
+    let missing: Vec<(String, String)> = template["Resources"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(id, r)| {
+            !complete.contains(&id.as_str())
+                && resource_info(r["Type"].as_str().unwrap_or_default()).is_some()
+                && existing.iter().all(|(e, _, _)| e != *id)
+        })
+        .map(|(id, r)| {
+            (
+                id.clone(),
+                r["Type"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    if !missing.is_empty() {
+        eprintln!("xtask: failed resources:");
+        for (id, kind) in missing {
+            eprintln!("  ✗ {id} ({kind}): not created: {err:#}");
+        }
+    }
+}
+
+async fn clean_up_failed_creation(ctx: &Context, cfn: &Cfn) -> Result<()> {
+    if ctx.env.is_production() || cfn.describe(ctx.stack.as_str()).await?.is_none() {
+        return Ok(());
+    }
+    eprintln!(
+        "xtask: deleting the failed stack {} so that the next deploy starts clean (not done for production)",
+        ctx.stack
+    );
+    delete_and_wait(ctx, cfn).await
+}
+
+/// Deletes the stack and follows until it is gone.
+pub async fn delete_and_wait(ctx: &Context, cfn: &Cfn) -> Result<()> {
+    let stack = ctx.stack.as_str();
+    let mut watch = StackEvents::start(cfn, stack).await?;
+    cfn.delete(stack).await?;
+    match watch.until_settled(&ctx.watch_hint()).await? {
+        None => Ok(()),
+        Some(state) if state.status == "DELETE_COMPLETE" => Ok(()),
+        Some(state) => {
+            print_failures(&watch);
+            Err(deploy_failed(format!(
+                "deleting {stack} failed ({})",
+                state.status
+            )))
+        }
+    }
+}
+
+/// Records and prints the outputs, and the JSON report when asked.
+fn finish(ctx: &Context, report: Report, safety: &Safety) -> Result<()> {
+    ctx.stack.write_outputs(&report.outputs)?;
+    if safety.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        stack_name::print_outputs(&report.outputs);
+        eprintln!(
+            "xtask: outputs written to {}",
+            shown(&ctx.stack.outputs_path())
+        );
+    }
+    Ok(())
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("  {l}\n")).collect()
+}

@@ -1,0 +1,67 @@
+//! `xtask-cloud`: everything that talks to AWS. The modules at the top are the commands,
+//! one file each, and no command imports another; what they share lives in `aws/` (targets
+//! and accounts, rollout, stack diff, CloudFormation calls and events, the artifact bucket,
+//! Cognito).
+
+mod aws;
+mod deploy;
+mod destroy;
+mod diff;
+mod outputs;
+mod promote;
+mod smoke;
+mod token;
+mod watch;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+use xtask_core::outcome;
+
+/// Deploy, inspect and operate the ticket stacks.
+#[derive(Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build, upload and roll out a stack (diff first; refuses to lose data).
+    Deploy(deploy::Args),
+    /// Show what `deploy` would change.
+    Diff(diff::Args),
+    /// Print (and record) a stack's outputs.
+    Outputs(outputs::Args),
+    /// Follow a stack's rollout until it settles.
+    Watch(watch::Args),
+    /// Deploy to one environment exactly the artifact another one runs.
+    Promote(promote::Args),
+    /// Delete a stack.
+    Destroy(destroy::Args),
+    /// Print an ID token for a user of a deployed stack's user pool.
+    Token(token::Args),
+    /// Run a full scenario against a deployed API; fails if any step does not match.
+    Smoke(smoke::Args),
+}
+
+fn main() -> ExitCode {
+    outcome::report(run(Cli::parse().command))
+}
+
+/// Runs a command on the one tokio runtime.
+fn run(command: Command) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        match command {
+            Command::Deploy(args) => deploy::run(args).await,
+            Command::Diff(args) => diff::run(args).await,
+            Command::Outputs(args) => outputs::run(args).await,
+            Command::Watch(args) => watch::run(args).await,
+            Command::Promote(args) => promote::run(args).await,
+            Command::Destroy(args) => destroy::run(args).await,
+            Command::Token(args) => token::run(args).await,
+            Command::Smoke(args) => smoke::run(args).await,
+        }
+    })
+}

@@ -1,0 +1,11 @@
+//! What commands use to run processes and tests: cargo ([`cargo`]) and where things are
+//! ([`workspace`]), the Python test tools ([`python`]) and the moto server ([`moto`]), an
+//! HTTP client ([`http_client`]) and SHA-256 digests ([`digest`]).
+
+pub mod binary;
+pub mod cargo;
+pub mod digest;
+pub mod http_client;
+pub mod moto;
+pub mod python;
+pub mod workspace;

@@ -1,0 +1,28 @@
+//! The local stack's state folder (`.tickets/local/`, or `--state-dir`): the embedded
+//! DynamoDB's data and the local issuer's signing key, and the tokens that key signs.
+
+use super::auth::{SigningKey, TokenRequest, UserPool};
+use super::template::LocalTemplate;
+use anyhow::Result;
+use std::path::{Path, PathBuf};
+use xtask_core::tools::workspace;
+
+/// The environment the local stack mirrors.
+pub const ENV: &str = "local";
+
+/// The embedded DynamoDB's database, in the state folder.
+pub const DATABASE_FILE: &str = "dynamo.db";
+
+/// The state folder: `--state-dir`, or `.tickets/local`.
+pub fn dir(explicit: Option<&Path>) -> PathBuf {
+    explicit
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| workspace::state_dir().join("local"))
+}
+
+/// A token from the local issuer whose key lives in `state_dir`.
+pub fn token(state_dir: &Path, request: &TokenRequest) -> Result<String> {
+    let template = LocalTemplate::synthesize(ENV)?;
+    let pool = UserPool::of_template(&template)?;
+    SigningKey::load_or_create(state_dir)?.issue(&pool, request)
+}

@@ -1,0 +1,355 @@
+//! `cargo xtask local`: the whole API on `http://127.0.0.1:3000`, from the `local`
+//! environment's template, with no Docker: the release `bootstrap` under a Runtime API
+//! emulator, an embedded DynamoDB engine with its data under `.tickets/local/`, local Cognito
+//! tokens, and an API Gateway emulation that serves only what the template declares.
+
+use crate::emulator::auth::{self, SigningKey, TokenRequest, UserPool};
+use crate::emulator::dynamo::{LocalDynamo, LocalTable, remove_database};
+use crate::emulator::functions::{self, Functions};
+use crate::emulator::gateway::api::Api;
+use crate::emulator::gateway::server;
+use crate::emulator::instance::Logs;
+use crate::emulator::instance_pool::Pool;
+use crate::emulator::state::{self, DATABASE_FILE, ENV};
+use crate::emulator::template::LocalTemplate;
+use anyhow::{Context, Result};
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use xtask_core::lambda::arch::Arch;
+use xtask_core::lambda::artifact;
+use xtask_core::tools::workspace::shown;
+
+/// Arguments of `local`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Port to serve on, on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 3000)]
+    pub port: u16,
+    /// Start with an empty table (deletes the local data).
+    #[arg(long)]
+    pub fresh: bool,
+    /// Where the function's own logs go.
+    #[arg(long, value_enum, default_value = "readable")]
+    pub function_logs: FunctionLogs,
+    /// The function's own log level, instead of the template's `LoggingConfig`
+    /// (`trace`, `debug`, `info`, `warn`, `error`).
+    #[arg(long, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+    /// Log directives for dependencies, in `tracing`'s `target=level` syntax
+    /// (`aws_smithy_runtime=debug,hyper_util=debug`): the function's `RUST_LOG`.
+    #[arg(long, value_name = "DIRECTIVES")]
+    pub log_filter: Option<String>,
+    /// Where data and keys live [default: .tickets/local].
+    #[arg(long, hide = true)]
+    pub state_dir: Option<PathBuf>,
+}
+
+/// Where the function's stdout and stderr go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FunctionLogs {
+    /// On stderr, one readable line each (time, level, message, fields, metrics), dimmed
+    /// behind a `λ` so requests stand out.
+    #[value(alias = "dimmed")]
+    Readable,
+    /// On stdout and stderr, untouched (to pipe the JSON lines into a tool).
+    Raw,
+    /// Nowhere.
+    Off,
+}
+
+impl FunctionLogs {
+    fn sink(self) -> Logs {
+        match self {
+            FunctionLogs::Readable => Logs::Readable {
+                prefix: "  λ ".into(),
+            },
+            FunctionLogs::Raw => Logs::Inherit,
+            FunctionLogs::Off => Logs::Discard,
+        }
+    }
+}
+
+/// Starts everything, serves until Ctrl-C (or SIGTERM), then stops cleanly.
+pub async fn run(args: Args) -> Result<()> {
+    let started = Instant::now();
+    let state = state::dir(args.state_dir.as_deref());
+    // Cargo checks (or rebuilds) bootstrap while the rest starts up.
+    let build = std::thread::spawn(build_bootstrap);
+    let template = LocalTemplate::synthesize(ENV)?;
+    let (dynamo, tables) = start_dynamo(&state, &template, args.fresh).await?;
+
+    let key = SigningKey::load_or_create(&state)?;
+    let bootstrap = build
+        .join()
+        .map_err(|_| anyhow::anyhow!("building bootstrap panicked"))??;
+    let pool = UserPool::of_template(&template)?;
+    let api = Arc::new(Api::from_template(&template, key.jwks())?);
+    let functions = Arc::new(start_functions(
+        &template,
+        &api,
+        &bootstrap,
+        &dynamo.endpoint,
+        &args,
+    )?);
+    let instances = warm(&functions).await?;
+
+    let listener = TcpListener::bind(("127.0.0.1", args.port)).await.with_context(|| {
+        format!("port {} is taken: stop what uses it, or pick another with --port (0 for any free one)", args.port)
+    })?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let token = key.issue(
+        &pool,
+        &TokenRequest {
+            user: "alice".into(),
+            groups: Vec::new(),
+            expires_in: auth::DEFAULT_VALIDITY_SECS,
+            audience: None,
+        },
+    )?;
+    // Listen before the banner: a script may send SIGTERM as soon as it has read the URL.
+    let stop_signal = stop_signal();
+    // The banner comes first on stdout (scripts read the URL from its first line); requests
+    // that arrive meanwhile wait in the listener's backlog.
+    print_banner(&Banner {
+        url: &url,
+        api: &api,
+        template: &template,
+        tables: &tables,
+        instances: &instances,
+        state: &state,
+        token: &token,
+        elapsed: started.elapsed(),
+    });
+    serve_until_stopped(
+        api,
+        functions,
+        listener,
+        dynamo,
+        &state.join(DATABASE_FILE),
+        stop_signal,
+    )
+    .await
+}
+
+/// Serves until `stop_signal` (Ctrl-C or SIGTERM), then lets running requests finish and
+/// stops the functions and DynamoDB.
+async fn serve_until_stopped(
+    api: Arc<Api>,
+    functions: Arc<Functions>,
+    listener: TcpListener,
+    dynamo: LocalDynamo,
+    database: &Path,
+    stop_signal: impl Future<Output = ()>,
+) -> Result<()> {
+    let (stop, stopped) = watch::channel(false);
+    let server = tokio::spawn(server::serve(
+        api,
+        functions.clone(),
+        listener,
+        stopped,
+        true,
+        Duration::from_secs(5),
+    ));
+
+    stop_signal.await;
+    println!("stopping");
+    let _ = stop.send(true);
+    let _ = server.await;
+    for pool in functions.0.values() {
+        pool.shutdown().await;
+        println!(
+            "{}: {} instance(s) started in all",
+            pool.config().name,
+            pool.cold_starts()
+        );
+    }
+    dynamo.stop().await?;
+    println!("stopped; data kept in {}", database.display());
+    Ok(())
+}
+
+/// The embedded DynamoDB over the state folder's database, with the template's tables;
+/// warns about tables an older template made.
+async fn start_dynamo(
+    state: &Path,
+    template: &LocalTemplate,
+    fresh: bool,
+) -> Result<(LocalDynamo, Vec<LocalTable>)> {
+    let database = state.join(DATABASE_FILE);
+    if fresh {
+        remove_database(&database)?;
+    }
+    let (dynamo, tables) = LocalDynamo::start(&database, template).await?;
+    for table in &tables {
+        if let Some(drift) = &table.drift {
+            eprintln!(
+                "warning: the local table {} was created from an older template: {drift}; run with --fresh to recreate it",
+                table.name
+            );
+        }
+    }
+    Ok((dynamo, tables))
+}
+
+/// A pool of instances for each function the API integrates with.
+fn start_functions(
+    template: &LocalTemplate,
+    api: &Api,
+    bootstrap: &Path,
+    endpoint: &str,
+    args: &Args,
+) -> Result<Functions> {
+    let mut pools = HashMap::new();
+    for function in &api.functions {
+        let (mut config, max) = functions::function_config(
+            template,
+            function,
+            bootstrap,
+            endpoint,
+            args.function_logs.sink(),
+        )?;
+        // What the console's logging settings would change on a deployed function.
+        if let Some(level) = &args.log_level {
+            config.env.insert(
+                tickets_manifest::config::LOG_LEVEL.into(),
+                level.to_ascii_uppercase(),
+            );
+        }
+        if let Some(filter) = &args.log_filter {
+            config.env.insert(
+                tickets_manifest::config::LOG_DIRECTIVES.into(),
+                filter.clone(),
+            );
+        }
+        pools.insert(function.clone(), Arc::new(Pool::new(config, max)));
+    }
+    Ok(Functions(pools))
+}
+
+/// One warm instance per function, so that the first request does not pay a cold start;
+/// describes each for the banner.
+async fn warm(functions: &Functions) -> Result<Vec<String>> {
+    let mut instances = Vec::new();
+    for pool in functions.0.values() {
+        let (init, pid) = pool.warm().await.context("starting the function")?;
+        instances.push(format!(
+            "{} (pid {}, init {:.1} ms)",
+            pool.config().name,
+            pid.map_or("?".into(), |p| p.to_string()),
+            init.as_secs_f64() * 1000.0
+        ));
+    }
+    Ok(instances)
+}
+
+/// The release `bootstrap` for this machine, built if anything changed (no zip: `local`
+/// does not need one).
+fn build_bootstrap() -> Result<PathBuf> {
+    artifact::compile(if cfg!(target_arch = "aarch64") {
+        Arch::Arm64
+    } else {
+        Arch::X86_64
+    })
+}
+
+/// What the start-up banner shows.
+struct Banner<'a> {
+    url: &'a str,
+    api: &'a Api,
+    template: &'a LocalTemplate,
+    tables: &'a [LocalTable],
+    instances: &'a [String],
+    state: &'a Path,
+    token: &'a str,
+    elapsed: Duration,
+}
+
+fn print_banner(banner: &Banner<'_>) {
+    let Banner {
+        url,
+        api,
+        template,
+        tables,
+        instances,
+        state,
+        token,
+        elapsed,
+    } = banner;
+    // The first line is for machines too: tests and scripts read the URL from it.
+    println!("Local API: {url}");
+    println!(
+        "  {} (stage {}, stack {}): {} operations from the template, ready in {} ms",
+        api.name,
+        api.stage,
+        template.stack_name,
+        api.operations().len(),
+        elapsed.as_millis()
+    );
+    for instance in *instances {
+        println!("  Function {instance}: the release bootstrap under the Runtime API emulator");
+    }
+    for table in *tables {
+        println!(
+            "  DynamoDB table {} ({}) in {}",
+            table.name,
+            if table.created { "new" } else { "kept" },
+            shown(&state.join(DATABASE_FILE))
+        );
+    }
+    println!(
+        "  Tokens: cargo xtask token --env local --user alice [--admin]   (1 h; JWKS in {})",
+        shown(&SigningKey::jwks_path(state))
+    );
+    println!("  Create a ticket (token for alice inline):");
+    println!(
+        "    curl -sS -X POST {url}{} -H \"Authorization: {token}\" -H 'Content-Type: application/json' -d '{{\"title\":\"My first ticket\"}}'",
+        tickets_manifest::routes::TICKETS.path
+    );
+    println!(
+        "  Check it all: cargo xtask smoke --env local{}",
+        if url.ends_with(":3000") {
+            String::new()
+        } else {
+            format!(" --url {url}")
+        }
+    );
+    println!("  Ctrl-C stops; data stays for the next start (--fresh empties it).");
+}
+
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when
+/// the future is first polled, so that no signal is missed in between.
+fn stop_signal() -> impl Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
+                }
+                (Ok(mut interrupt), Err(_)) => {
+                    interrupt.recv().await;
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
