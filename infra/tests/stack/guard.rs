@@ -39,7 +39,10 @@ fn check(template: &Value) -> Outcome {
     let data = serde_json::to_string(template).unwrap();
     let mut outcome = Outcome::default();
     for rules in rules_files() {
-        let report = cfn_guard::run_checks(
+        // The verbose record rather than the summary: cfn-guard 3.2.1 returns only the last
+        // 8 KiB of a summary (what its `BufWriter` has not flushed yet), which a template
+        // failing a rule on many resources exceeds.
+        let record = cfn_guard::run_checks(
             cfn_guard::ValidateInput {
                 content: &data,
                 file_name: "template.json",
@@ -48,28 +51,21 @@ fn check(template: &Value) -> Outcome {
                 content: &rules.text,
                 file_name: &rules.name,
             },
-            false,
+            true,
         )
         .unwrap_or_else(|error| panic!("{}: {error}", rules.name));
-        let report: Value = serde_json::from_str(&report).unwrap();
-        let names = |key: &str| -> Vec<String> {
-            report[key]
-                .as_array()
-                .map(|rules| {
-                    rules
-                        .iter()
-                        .map(|r| {
-                            r.as_str().map(str::to_owned).unwrap_or_else(|| {
-                                r["Rule"]["name"].as_str().unwrap_or_default().to_owned()
-                            })
-                        })
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        outcome.failed.extend(names("not_compliant"));
-        outcome.passed.extend(names("compliant"));
-        outcome.skipped.extend(names("not_applicable"));
+        let record: Value = serde_json::from_str(&record)
+            .unwrap_or_else(|error| panic!("{}: {error} in the record", rules.name));
+        for child in record["children"].as_array().into_iter().flatten() {
+            let check = &child["container"]["RuleCheck"];
+            let name = check["name"].as_str().unwrap_or_default().to_owned();
+            match check["status"].as_str() {
+                Some("FAIL") => outcome.failed.push(name),
+                Some("PASS") => outcome.passed.push(name),
+                Some("SKIP") => outcome.skipped.push(name),
+                _ => {}
+            }
+        }
     }
     outcome
 }
@@ -193,6 +189,29 @@ const BREAKAGES: &[Breakage] = &[
         apply: |t| {
             t["Resources"]["TicketsTable"]["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] =
                 json!(false)
+        },
+    },
+    Breakage {
+        rule: "iam_no_wildcards",
+        what: "another action slipped into X-Ray's statement on `*`",
+        apply: |t| {
+            statement(t, 3)["Action"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!("dynamodb:Scan"))
+        },
+    },
+    Breakage {
+        rule: "iam_no_wildcards",
+        what: "every X-Ray action",
+        apply: |t| statement(t, 3)["Action"] = json!(["xray:*"]),
+    },
+    Breakage {
+        rule: "iam_no_wildcards",
+        what: "CodeDeploy watching every alarm",
+        apply: |t| {
+            t["Resources"]["DeploymentRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+                [2]["Resource"] = json!(["*"])
         },
     },
 ];
