@@ -158,6 +158,10 @@ pub struct Integration {
     pub integration_http_method: String,
     /// The backend (for Lambda, the function's invocation URI).
     pub uri: Expr,
+    /// A role API Gateway assumes to call the backend, instead of the backend's own
+    /// resource policy allowing API Gateway.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Expr>,
 }
 
 /// Integration `Type`.

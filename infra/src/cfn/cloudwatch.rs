@@ -4,8 +4,8 @@ use super::expr::Expr;
 use super::resource::{Attribute, NoAttributes, ResourceInfo, ResourceType};
 use serde::Serialize;
 
-/// `AWS::CloudWatch::Alarm`, always in its `Metrics` form (a list of metric data queries),
-/// which holds a single metric as well as metric math.
+/// `AWS::CloudWatch::Alarm` on one metric (`Namespace`, `MetricName`, ...) or on metric
+/// math (`Metrics`, a list of metric data queries).
 ///
 /// `AlarmName` is left out on purpose: CloudFormation then generates a unique one, so the
 /// alarm can be replaced (a custom-named resource cannot be), and `Ref` returns it.
@@ -33,8 +33,43 @@ pub struct Alarm {
     pub datapoints_to_alarm: Option<u32>,
     /// What a period without data counts as.
     pub treat_missing_data: TreatMissingData,
-    /// The queries; exactly one returns the data the alarm compares.
-    pub metrics: Vec<MetricDataQuery>,
+    /// The metric, or the queries of which exactly one returns the compared series.
+    #[serde(flatten)]
+    pub watched: Watched,
+}
+
+/// What an alarm compares with its threshold.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Watched {
+    /// A statistic of one metric.
+    Metric(SingleMetric),
+    /// Metric math.
+    Math {
+        /// The queries.
+        #[serde(rename = "Metrics")]
+        metrics: Vec<MetricDataQuery>,
+    },
+}
+
+/// The properties of an alarm on one metric.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SingleMetric {
+    /// The namespace.
+    pub namespace: String,
+    /// The metric's name.
+    pub metric_name: String,
+    /// Dimension values, all of them.
+    pub dimensions: Vec<Dimension>,
+    /// `Sum`, `Average`, ... (or `ExtendedStatistic`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statistic: Option<String>,
+    /// A percentile (`p99`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extended_statistic: Option<String>,
+    /// Seconds per datapoint.
+    pub period: u32,
 }
 
 impl ResourceType for Alarm {

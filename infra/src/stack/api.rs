@@ -60,12 +60,19 @@ pub fn operation_id(method: routes::Method, path: &str) -> String {
     )
 }
 
-/// Declares the REST API and everything that serves it; methods invoke `target` (the
-/// function's or its alias's ARN).
+/// What the methods call, and as whom.
+pub struct Backend {
+    /// The function's or its alias's ARN.
+    pub target: Expr,
+    /// The ARN of the role API Gateway assumes to invoke it.
+    pub role: Expr,
+}
+
+/// Declares the REST API and everything that serves it; methods invoke `backend`.
 pub fn rest_api(
     template: &mut Template,
     environment: &Environment,
-    target: &Expr,
+    backend: &Backend,
     user_pool: &Ref<UserPool>,
     key: Option<&Ref<Key>>,
 ) -> Api {
@@ -89,7 +96,7 @@ pub fn rest_api(
             provider_arns: vec![user_pool.get_att(UserPoolAttribute::Arn)],
         },
     ));
-    let methods = methods(template, &api, &authorizer, target);
+    let methods = methods(template, &api, &authorizer, backend);
     let responses = gateway_responses(template, &api, environment);
     let deployment = deployment(template, &api, &methods, &responses);
     let access_logs = environment
@@ -127,7 +134,7 @@ fn methods(
     template: &mut Template,
     api: &Ref<RestApi>,
     authorizer: &Ref<Authorizer>,
-    target: &Expr,
+    backend: &Backend,
 ) -> Vec<Ref<Method>> {
     let invoke_uri = crate::sub!(
         "arn:",
@@ -135,7 +142,7 @@ fn methods(
         ":apigateway:",
         Pseudo::Region,
         ":lambda:path/2015-03-31/functions/",
-        target,
+        &backend.target,
         "/invocations"
     );
     let paths = path_resources(template, api);
@@ -168,6 +175,7 @@ fn methods(
                         kind: IntegrationType::AwsProxy,
                         integration_http_method: "POST".to_owned(),
                         uri: invoke_uri.clone(),
+                        credentials: Some(backend.role.clone()),
                     },
                 },
             )

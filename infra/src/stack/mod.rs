@@ -103,11 +103,11 @@ pub fn ticket_stack(environment: &Environment) -> Template {
     };
     let function = function::function(&mut template, environment, &table, key.as_ref(), artifact);
     let users = auth::user_pool(&mut template, environment);
-    let target = rollout::invoke_target(environment, &function);
+    let backend = rollout::backend(&mut template, environment, &function);
     let api = api::rest_api(
         &mut template,
         environment,
-        &target,
+        &backend,
         &users.pool,
         key.as_ref(),
     );
@@ -127,7 +127,6 @@ pub fn ticket_stack(environment: &Environment) -> Template {
         &artifact_key,
         deployment_config.as_ref(),
         &monitoring.rollback_alarms,
-        &api.rest_api,
         environment.rollout.alias,
     );
 

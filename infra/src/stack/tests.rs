@@ -187,13 +187,29 @@ fn api_gateway_invokes_the_alias_and_only_it_may() {
         alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]["DeploymentGroupName"],
         json!({"Ref": rollout::DEPLOYMENT_GROUP})
     );
+    let alias_arn = json!({"Fn::Sub": "${Function.Arn}:live"});
+    let invoke = &resources[rollout::INVOKE_ROLE]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"];
+    assert_eq!(invoke[0]["Action"], json!(["lambda:InvokeFunction"]));
+    assert_eq!(invoke[0]["Resource"], json!([alias_arn]));
+    assert_eq!(invoke.as_array().unwrap().len(), 1);
+    let integration = &resources["ApiV1TicketsGet"]["Properties"]["Integration"];
     assert_eq!(
-        resources[rollout::INVOKE_PERMISSION]["Properties"]["FunctionName"],
-        json!({"Ref": rollout::ALIAS})
+        integration["Uri"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Function.Arn}:live/invocations"})
     );
     assert_eq!(
-        resources["ApiV1TicketsGet"]["Properties"]["Integration"]["Uri"],
-        json!({"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Function.Arn}:live/invocations"})
+        integration["Credentials"],
+        json!({"Fn::GetAtt": [rollout::INVOKE_ROLE, "Arn"]})
+    );
+    let permissions = resources
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::Lambda::Permission")
+        .count();
+    assert_eq!(
+        permissions, 0,
+        "nothing but the role may invoke the function"
     );
     let parameter = &template["Parameters"][parameter::DEPLOYMENT_CONFIG];
     assert_eq!(
@@ -232,8 +248,9 @@ fn without_an_alias_api_gateway_invokes_the_function() {
             .is_none()
     );
     assert_eq!(
-        resources[rollout::INVOKE_PERMISSION]["Properties"]["FunctionName"],
-        json!({"Ref": "Function"})
+        resources[rollout::INVOKE_ROLE]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+            [0]["Resource"],
+        json!([{"Fn::GetAtt": ["Function", "Arn"]}])
     );
 }
 

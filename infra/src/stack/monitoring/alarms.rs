@@ -3,7 +3,8 @@
 
 use super::{AUTH_FAILURES_METRIC, MetricSpec, Query, Signal, Watched};
 use crate::cfn::cloudwatch::{
-    Alarm, Dimension, Metric, MetricDataQuery, MetricStat, TreatMissingData,
+    Alarm, Dimension, Metric, MetricDataQuery, MetricStat, SingleMetric, TreatMissingData,
+    Watched as AlarmWatched,
 };
 use crate::cfn::logs::{MetricFilter, MetricFilterDimension, MetricTransformation};
 use crate::cfn::sns::{Subscription, SubscriptionProtocol, Topic};
@@ -105,39 +106,55 @@ fn alarm(signal: &Signal, topic: &Ref<Topic>) -> Alarm {
         // No traffic is not an outage: a quiet period neither raises nor clears an alarm
         // by itself.
         treat_missing_data: TreatMissingData::NotBreaching,
-        metrics: queries(signal),
+        watched: watched(signal),
     }
 }
 
-/// The signal as metric data queries; the first one returns the compared series.
-fn queries(signal: &Signal) -> Vec<MetricDataQuery> {
+/// The signal as one metric (the shorter form) or as metric data queries, of which the
+/// first returns the compared series.
+fn watched(signal: &Signal) -> AlarmWatched {
     let period = signal.window.period;
     match &signal.query {
-        Query::Metric(metric) => vec![MetricDataQuery {
-            id: "m".to_owned(),
-            expression: None,
-            metric_stat: Some(metric_stat(metric, period)),
-            label: None,
-            return_data: true,
-        }],
+        Query::Metric(metric) => {
+            let percentile = metric.stat.starts_with('p');
+            AlarmWatched::Metric(SingleMetric {
+                namespace: metric.namespace.to_owned(),
+                metric_name: metric.name.to_owned(),
+                dimensions: dimensions(metric),
+                statistic: (!percentile).then(|| metric.stat.to_owned()),
+                extended_statistic: percentile.then(|| metric.stat.to_owned()),
+                period,
+            })
+        }
         Query::Math { expression, inputs } => {
-            let mut queries = vec![MetricDataQuery {
+            let mut metrics = vec![MetricDataQuery {
                 id: "e".to_owned(),
                 expression: Some(expression.clone()),
                 metric_stat: None,
                 label: None,
                 return_data: true,
             }];
-            queries.extend(inputs.iter().map(|(id, metric)| MetricDataQuery {
+            metrics.extend(inputs.iter().map(|(id, metric)| MetricDataQuery {
                 id: (*id).to_owned(),
                 expression: None,
                 metric_stat: Some(metric_stat(metric, period)),
                 label: None,
                 return_data: false,
             }));
-            queries
+            AlarmWatched::Math { metrics }
         }
     }
+}
+
+fn dimensions(metric: &MetricSpec) -> Vec<Dimension> {
+    metric
+        .dimensions
+        .iter()
+        .map(|(name, value)| Dimension {
+            name: (*name).to_owned(),
+            value: value.clone(),
+        })
+        .collect()
 }
 
 fn metric_stat(metric: &MetricSpec, period: u32) -> MetricStat {
@@ -145,14 +162,7 @@ fn metric_stat(metric: &MetricSpec, period: u32) -> MetricStat {
         metric: Metric {
             namespace: metric.namespace.to_owned(),
             metric_name: metric.name.to_owned(),
-            dimensions: metric
-                .dimensions
-                .iter()
-                .map(|(name, value)| Dimension {
-                    name: (*name).to_owned(),
-                    value: value.clone(),
-                })
-                .collect(),
+            dimensions: dimensions(metric),
         },
         period,
         stat: metric.stat.to_owned(),

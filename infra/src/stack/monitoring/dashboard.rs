@@ -1,9 +1,9 @@
-//! The dashboard: the state of every alarm, then one graph per signal. Each graph is its
-//! alarm's (metric and threshold): CloudWatch draws it from the alarm, so the figures are
-//! declared once, in the alarm, and the template stays small.
+//! The dashboard: one graph per signal. Each graph is its alarm's (metric, threshold and
+//! state): CloudWatch draws it from the alarm, so the figures are declared once, in the
+//! alarm, and the template stays small.
 
-use super::Signal;
-use crate::cfn::cloudwatch::{Alarm, AlarmAttribute, Dashboard};
+use super::{Signal, alarm_arn_prefix};
+use crate::cfn::cloudwatch::{Alarm, Dashboard};
 use crate::cfn::{Expr, Pseudo, Ref, Resource, Template};
 use crate::environment::Environment;
 use serde_json::{Value, json};
@@ -27,21 +27,27 @@ pub(super) fn declare(
     let region = body.hole(Pseudo::Region.into());
     let alarm_arns: Vec<Value> = alarms
         .iter()
-        .map(|alarm| body.hole(alarm.get_att(AlarmAttribute::Arn)))
+        // The ARNs' common prefix is a named `Fn::Sub` value, written once for every alarm:
+        // the template is near `TemplateBody`'s 51,200 bytes.
+        .map(|alarm| {
+            body.hole(crate::sub!(
+                Expr::named("AlarmArnPrefix", alarm_arn_prefix()),
+                alarm
+            ))
+        })
         .collect();
+    // No alarm-status grid above the graphs: each graph shows its alarm's state, and the
+    // grid would repeat every ARN in a template near `TemplateBody`'s 51,200 bytes.
     let mut widgets = vec![json!({
-        "type": "alarm",
-        "x": 0, "y": 0, "width": 24, "height": HEIGHT,
-        "properties": {
-            "title": format!("Alarms ({})", environment.name),
-            "alarms": alarm_arns,
-        },
+        "type": "text",
+        "x": 0, "y": 0, "width": 24, "height": 1,
+        "properties": {"markdown": format!("## Tickets ({}): every alarm, with its threshold", environment.name)},
     })];
     for ((index, signal), arn) in (0u32..).zip(signals).zip(&alarm_arns) {
         widgets.push(json!({
             "type": "metric",
             "x": (index % PER_ROW) * WIDTH,
-            "y": HEIGHT + (index / PER_ROW) * HEIGHT,
+            "y": 1 + (index / PER_ROW) * HEIGHT,
             "width": WIDTH,
             "height": HEIGHT,
             "properties": {
