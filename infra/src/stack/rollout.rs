@@ -77,7 +77,7 @@ pub fn backend(
             policies: vec![InlinePolicy {
                 policy_name: "invoke".to_owned(),
                 policy_document: PolicyDocument::new([Statement::allow(
-                    "InvokeTheAliasOnly",
+                    "InvokeThisOnly",
                     ["lambda:InvokeFunction"],
                     [target.clone()],
                 )]),

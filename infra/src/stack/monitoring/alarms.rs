@@ -50,6 +50,8 @@ pub(super) fn declare(
             },
         ));
     }
+    let rollout = &environment.rollout;
+    let gradual = rollout.alias && rollout.deployment.is_gradual();
     if let Some(access_logs) = &watched.access_logs {
         auth_failures_filter(template, access_logs);
     }
@@ -58,7 +60,7 @@ pub(super) fn declare(
         .map(|signal| {
             template.add(Resource::new(
                 format!("Alarm{}", signal.id),
-                alarm(signal, &topic),
+                alarm(signal, &topic, gradual),
             ))
         })
         .collect();
@@ -90,9 +92,9 @@ fn auth_failures_filter(template: &mut Template, access_logs: &Expr) {
 }
 
 /// The alarm of a signal, notifying the topic when it goes off and when it recovers.
-fn alarm(signal: &Signal, topic: &Ref<Topic>) -> Alarm {
+fn alarm(signal: &Signal, topic: &Ref<Topic>, gradual: bool) -> Alarm {
     Alarm {
-        alarm_description: signal.description(),
+        alarm_description: signal.description(gradual),
         // Left out: actions are enabled by default, and the template is near
         // `TemplateBody`'s 51,200 bytes.
         actions_enabled: None,

@@ -171,8 +171,9 @@ pub struct Signal {
 }
 
 impl Signal {
-    /// The alarm's description: what, when and how long.
-    pub fn description(&self) -> String {
+    /// The alarm's description: what, when and how long, and whether it rolls back the
+    /// deployments of an environment with `gradual` ones.
+    pub fn description(&self, gradual: bool) -> String {
         let threshold = format!("{}{}", self.threshold, self.unit);
         let comparison = match self.comparison {
             ComparisonOperator::GreaterThanThreshold => format!("above {threshold}"),
@@ -188,7 +189,11 @@ impl Signal {
             (_, 1) => format!("in {} minutes", period / 60),
             _ => format!("in {breaching} of {periods} periods of {period} s"),
         };
-        let rollback = if self.rollback { " Rolls back." } else { "" };
+        let rollback = if self.rollback && gradual {
+            " Rolls back."
+        } else {
+            ""
+        };
         format!("{}: {comparison} {window}.{rollback}", self.title)
     }
 }
