@@ -73,7 +73,7 @@ pub struct Rollout {
     /// The CodeDeploy configuration shifting the alias `live`.
     pub deployment: Deployment,
     /// Publish a version per change and let API Gateway invoke the alias `live`. Off, it
-    /// invokes the function itself: only for emulators that do not model aliases (moto).
+    /// invokes the function itself and no version is published (where nothing shifts).
     pub alias: bool,
 }
 
