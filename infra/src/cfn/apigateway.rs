@@ -158,6 +158,10 @@ pub struct Integration {
     pub integration_http_method: String,
     /// The backend (for Lambda, the function's invocation URI).
     pub uri: Expr,
+    /// A role API Gateway assumes to call the backend, instead of the backend's own
+    /// resource policy allowing API Gateway.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Expr>,
 }
 
 /// Integration `Type`.
@@ -324,6 +328,22 @@ pub struct Stage {
     /// Per-method settings (throttling, logging, caching).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub method_settings: Vec<MethodSetting>,
+    /// X-Ray tracing of the stage's requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracing_enabled: Option<bool>,
+    /// One line per request in a log group (needs the account's CloudWatch role).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_log_setting: Option<AccessLogSetting>,
+}
+
+/// `AccessLogSetting`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AccessLogSetting {
+    /// The log group's ARN, without the `:*` its `Arn` attribute ends with.
+    pub destination_arn: Expr,
+    /// The line's format, with `$context` variables.
+    pub format: String,
 }
 
 impl ResourceType for Stage {

@@ -32,6 +32,68 @@ pub struct UserPool {
     /// Whether `DeleteUserPool` is refused.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deletion_protection: Option<DeletionProtection>,
+    /// Whether users need a second factor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mfa_configuration: Option<MfaConfiguration>,
+    /// The second factors users may use (with MFA `ON` or `OPTIONAL`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub enabled_mfas: Vec<MfaMethod>,
+    /// Threat protection (formerly advanced security).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_pool_add_ons: Option<UserPoolAddOns>,
+    /// The feature plan; threat protection needs `PLUS`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_pool_tier: Option<UserPoolTier>,
+}
+
+/// `MfaConfiguration`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum MfaConfiguration {
+    /// No second factor.
+    Off,
+    /// Users may set one up.
+    Optional,
+    /// Every user signs in with one.
+    On,
+}
+
+/// A second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MfaMethod {
+    /// An authenticator app (TOTP): needs no SMS or email configuration.
+    SoftwareTokenMfa,
+}
+
+/// `UserPoolAddOns`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UserPoolAddOns {
+    /// What threat protection does with risky sign-ins.
+    pub advanced_security_mode: AdvancedSecurityMode,
+}
+
+/// `AdvancedSecurityMode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum AdvancedSecurityMode {
+    /// Off.
+    Off,
+    /// Detects and logs risks, blocks nothing.
+    Audit,
+    /// Blocks or challenges risky sign-ins, and compromised passwords.
+    Enforced,
+}
+
+/// `UserPoolTier`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum UserPoolTier {
+    /// The default plan.
+    Essentials,
+    /// Adds threat protection.
+    Plus,
 }
 
 impl ResourceType for UserPool {
@@ -164,6 +226,42 @@ pub struct UserPoolClient {
     /// Whether refresh tokens can be revoked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_token_revocation: Option<bool>,
+    /// How long ID tokens are valid, in `TokenValidityUnits.IdToken`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token_validity: Option<u32>,
+    /// How long access tokens are valid, in `TokenValidityUnits.AccessToken`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token_validity: Option<u32>,
+    /// How long refresh tokens are valid, in `TokenValidityUnits.RefreshToken`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token_validity: Option<u32>,
+    /// The units of the three validities.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_validity_units: Option<TokenValidityUnits>,
+}
+
+/// `TokenValidityUnits`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TokenValidityUnits {
+    /// Unit of `IdTokenValidity`.
+    pub id_token: TimeUnit,
+    /// Unit of `AccessTokenValidity`.
+    pub access_token: TimeUnit,
+    /// Unit of `RefreshTokenValidity`.
+    pub refresh_token: TimeUnit,
+}
+
+/// A unit of token validity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeUnit {
+    /// Minutes.
+    Minutes,
+    /// Hours.
+    Hours,
+    /// Days.
+    Days,
 }
 
 impl ResourceType for UserPoolClient {

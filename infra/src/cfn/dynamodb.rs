@@ -152,9 +152,24 @@ pub struct TimeToLiveSpecification {
 /// `SSESpecification`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SseSpecification {
-    /// `true`: encrypt with the AWS managed KMS key `aws/dynamodb`.
+    /// `true`: encrypt with a KMS key (`aws/dynamodb`, or `KMSMasterKeyId`); `false`: with
+    /// a key DynamoDB owns (still encrypted at rest).
     #[serde(rename = "SSEEnabled")]
     pub sse_enabled: bool,
+    /// `KMS` with `SSEEnabled`.
+    #[serde(rename = "SSEType", skip_serializing_if = "Option::is_none")]
+    pub sse_type: Option<SseType>,
+    /// A customer managed key (ARN); left out, the AWS managed `aws/dynamodb`.
+    #[serde(rename = "KMSMasterKeyId", skip_serializing_if = "Option::is_none")]
+    pub kms_master_key_id: Option<Expr>,
+}
+
+/// `SSEType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum SseType {
+    /// AWS KMS.
+    Kms,
 }
 
 /// `PointInTimeRecoverySpecification`.

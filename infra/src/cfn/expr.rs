@@ -23,6 +23,8 @@ enum Node {
     Sub(Vec<Node>),
     /// `Fn::Join`.
     Join(String, Vec<Node>),
+    /// A value that a `Fn::Sub` names once, as a variable, however often it appears.
+    Named(&'static str, Box<Node>),
 }
 
 /// CloudFormation's pseudo parameters.
@@ -103,6 +105,17 @@ impl Expr {
         ))
     }
 
+    /// `value`, which a `Fn::Sub` containing it (any number of times) writes as `${name}`
+    /// and defines once in its variable map: long repeated parts stay short. Outside a
+    /// `Fn::Sub`, it is `value` itself.
+    pub fn named(name: &'static str, value: Expr) -> Expr {
+        assert!(
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric()),
+            "a Fn::Sub variable name is letters and digits: {name:?}"
+        );
+        Expr(Node::Named(name, Box::new(value.0)))
+    }
+
     /// The string, when this is a literal.
     pub fn as_literal(&self) -> Option<&str> {
         match &self.0 {
@@ -120,6 +133,7 @@ impl Expr {
                 Node::Sub(parts) | Node::Join(_, parts) => {
                     parts.iter().for_each(|part| walk(part, out))
                 }
+                Node::Named(_, value) => walk(value, out),
             }
         }
         let mut out = Vec::new();
@@ -179,6 +193,7 @@ impl Serialize for NodeSer<'_> {
                 let items: Vec<_> = items.iter().map(NodeSer).collect();
                 single(serializer, "Fn::Join", &(separator, items))
             }
+            Node::Named(_, value) => NodeSer(value).serialize(serializer),
             Node::Sub(parts) => {
                 let mut text = String::new();
                 let mut variables = BTreeMap::new();
@@ -207,6 +222,14 @@ fn write_sub<'a>(
             Node::Ref(id) => text.push_str(&format!("${{{id}}}")),
             Node::GetAtt(id, attribute) => text.push_str(&format!("${{{id}.{attribute}}}")),
             Node::Sub(inner) => write_sub(inner, text, variables),
+            Node::Named(name, value) => {
+                text.push_str(&format!("${{{name}}}"));
+                let previous = variables.insert((*name).to_owned(), NodeSer(value));
+                assert!(
+                    previous.is_none_or(|previous| previous.0 == value.as_ref()),
+                    "the Fn::Sub variable {name} stands for two different values"
+                );
+            }
             join @ Node::Join(..) => {
                 let name = format!("Value{}", variables.len() + 1);
                 text.push_str(&format!("${{{name}}}"));
@@ -286,6 +309,33 @@ mod tests {
                 "${AWS::StackName}-${Value1}",
                 {"Value1": {"Fn::Join": [",", ["a", {"Ref": "P"}]]}}
             ]})
+        );
+    }
+
+    #[test]
+    fn sub_defines_a_named_value_once() {
+        let prefix = Expr::named("Prefix", crate::sub!("arn:", Pseudo::Partition, ":"));
+        let expr = crate::sub!(
+            &prefix,
+            Expr::reference("A"),
+            ",",
+            &prefix,
+            Expr::reference("B")
+        );
+        assert_eq!(
+            json_of(&expr),
+            json!({"Fn::Sub": [
+                "${Prefix}${A},${Prefix}${B}",
+                {"Prefix": {"Fn::Sub": "arn:${AWS::Partition}:"}}
+            ]})
+        );
+        assert_eq!(
+            json_of(&prefix),
+            json!({"Fn::Sub": "arn:${AWS::Partition}:"})
+        );
+        assert_eq!(
+            expr.references(),
+            vec!["AWS::Partition", "A", "AWS::Partition", "B"]
         );
     }
 

@@ -100,7 +100,7 @@ pub enum Effect {
 pub struct Principal {
     /// AWS service principals (`lambda.amazonaws.com`).
     #[serde(rename = "Service", skip_serializing_if = "Vec::is_empty")]
-    pub service: Vec<String>,
+    pub service: Vec<Expr>,
     /// Accounts, roles or users.
     #[serde(rename = "AWS", skip_serializing_if = "Vec::is_empty")]
     pub aws: Vec<Expr>,
@@ -109,8 +109,13 @@ pub struct Principal {
 impl Principal {
     /// One AWS service.
     pub fn service(service: &str) -> Self {
+        Principal::service_expr(Expr::literal(service))
+    }
+
+    /// One AWS service whose name CloudFormation resolves (`logs.${AWS::Region}.amazonaws.com`).
+    pub fn service_expr(service: Expr) -> Self {
         Principal {
-            service: vec![service.to_owned()],
+            service: vec![service],
             aws: Vec::new(),
         }
     }

@@ -1,4 +1,4 @@
-//! `AWS::Lambda::Function` and `AWS::Lambda::Permission`.
+//! `AWS::Lambda::Function`, `Version`, `Alias` and `Permission`.
 
 use super::expr::Expr;
 use super::resource::{Attribute, NoAttributes, ResourceInfo, ResourceType};
@@ -38,6 +38,27 @@ pub struct Function {
     /// Log format, levels and group (Lambda's advanced logging controls).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logging_config: Option<LoggingConfig>,
+    /// X-Ray tracing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracing_config: Option<TracingConfig>,
+}
+
+/// `TracingConfig`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TracingConfig {
+    /// Whether Lambda samples and records requests itself.
+    pub mode: TracingMode,
+}
+
+/// `TracingConfig.Mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum TracingMode {
+    /// Lambda samples requests (following an upstream sampling decision when there is one)
+    /// and sends segments to X-Ray.
+    Active,
+    /// Lambda traces only requests an upstream service chose to sample.
+    PassThrough,
 }
 
 /// `LoggingConfig`: with the JSON format, Lambda drops application lines below
@@ -174,4 +195,84 @@ impl ResourceType for Permission {
         not_updatable: &[],
     };
     type Attribute = NoAttributes;
+}
+
+/// `AWS::Lambda::Version`: an immutable snapshot of the function's code and configuration,
+/// published when the resource is created (or replaced).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Version {
+    /// The function (name or ARN).
+    pub function_name: Expr,
+    /// Shown in the console; changing it replaces the resource, which publishes a version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<Expr>,
+}
+
+impl ResourceType for Version {
+    const INFO: ResourceInfo = ResourceInfo {
+        type_name: "AWS::Lambda::Version",
+        stateful: false,
+        replaced_by: &["CodeSha256", "Description", "FunctionName"],
+        not_updatable: &[],
+    };
+    type Attribute = VersionAttribute;
+}
+
+/// Attributes of a version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionAttribute {
+    /// The version number (`3`).
+    Version,
+    /// The function's (unqualified) ARN.
+    FunctionArn,
+}
+
+impl Attribute for VersionAttribute {
+    fn name(self) -> &'static str {
+        match self {
+            VersionAttribute::Version => "Version",
+            VersionAttribute::FunctionArn => "FunctionArn",
+        }
+    }
+}
+
+/// `AWS::Lambda::Alias`: a stable name (and ARN) pointing at a version; `Ref` is its ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Alias {
+    /// The function (name or ARN).
+    pub function_name: Expr,
+    /// The version it points at.
+    pub function_version: Expr,
+    /// The alias's name, the last part of its ARN.
+    pub name: String,
+    /// Shown in the console.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl ResourceType for Alias {
+    const INFO: ResourceInfo = ResourceInfo {
+        type_name: "AWS::Lambda::Alias",
+        stateful: false,
+        replaced_by: &["FunctionName", "Name"],
+        not_updatable: &[],
+    };
+    type Attribute = AliasAttribute;
+}
+
+/// Attributes of an alias.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AliasAttribute {
+    /// The alias's ARN (what `Ref` returns too).
+    AliasArn,
+}
+
+impl Attribute for AliasAttribute {
+    fn name(self) -> &'static str {
+        match self {
+            AliasAttribute::AliasArn => "AliasArn",
+        }
+    }
 }

@@ -2,20 +2,28 @@
 //! for references, and deterministic JSON/YAML rendering.
 
 pub mod apigateway;
+pub mod cloudwatch;
+pub mod codedeploy;
 pub mod cognito;
 pub mod dynamodb;
 mod expr;
 pub mod iam;
+pub mod kms;
 pub mod lambda;
 pub mod logs;
+mod parameter;
 mod registry;
 mod resource;
+pub mod sns;
 mod template;
+pub mod wafv2;
 mod yaml;
 
 pub use expr::{Expr, Pseudo};
+pub use parameter::{Output, ParamRef, Parameter, ParameterType};
 pub use registry::{Properties, RESOURCE_TYPES, resource_info};
 pub use resource::{
-    Attribute, LogicalId, NoAttributes, Ref, RemovalPolicy, Resource, ResourceInfo, ResourceType,
+    Attribute, CodeDeployLambdaAliasUpdate, LogicalId, NoAttributes, Ref, RemovalPolicy, Resource,
+    ResourceInfo, ResourceType, UpdatePolicy,
 };
-pub use template::{Format, Output, ParamRef, Parameter, ParameterType, ResourceEntry, Template};
+pub use template::{Format, ResourceEntry, Template};

@@ -2,7 +2,9 @@
 //! goformation's generated `all.go` is), so that no type module depends on the list.
 
 use super::resource::{ResourceInfo, ResourceType};
-use super::{apigateway, cognito, dynamodb, iam, lambda, logs};
+use super::{
+    apigateway, cloudwatch, codedeploy, cognito, dynamodb, iam, kms, lambda, logs, sns, wafv2,
+};
 use serde::Serialize;
 
 /// Looks up what is known about a resource type by its CloudFormation name.
@@ -48,6 +50,14 @@ resource_types! {
     ApiGatewayRestApi(apigateway::RestApi),
     /// `AWS::ApiGateway::Stage`
     ApiGatewayStage(apigateway::Stage),
+    /// `AWS::CloudWatch::Alarm`
+    CloudWatchAlarm(cloudwatch::Alarm),
+    /// `AWS::CloudWatch::Dashboard`
+    CloudWatchDashboard(cloudwatch::Dashboard),
+    /// `AWS::CodeDeploy::Application`
+    CodeDeployApplication(codedeploy::Application),
+    /// `AWS::CodeDeploy::DeploymentGroup`
+    CodeDeployDeploymentGroup(codedeploy::DeploymentGroup),
     /// `AWS::Cognito::UserPool`
     CognitoUserPool(cognito::UserPool),
     /// `AWS::Cognito::UserPoolClient`
@@ -58,12 +68,28 @@ resource_types! {
     DynamoDbTable(dynamodb::Table),
     /// `AWS::IAM::Role`
     IamRole(iam::Role),
+    /// `AWS::KMS::Key`
+    KmsKey(kms::Key),
+    /// `AWS::Lambda::Alias`
+    LambdaAlias(lambda::Alias),
     /// `AWS::Lambda::Function`
     LambdaFunction(lambda::Function),
     /// `AWS::Lambda::Permission`
     LambdaPermission(lambda::Permission),
+    /// `AWS::Lambda::Version`
+    LambdaVersion(lambda::Version),
     /// `AWS::Logs::LogGroup`
     LogsLogGroup(logs::LogGroup),
+    /// `AWS::Logs::MetricFilter`
+    LogsMetricFilter(logs::MetricFilter),
+    /// `AWS::SNS::Subscription`
+    SnsSubscription(sns::Subscription),
+    /// `AWS::SNS::Topic`
+    SnsTopic(sns::Topic),
+    /// `AWS::WAFv2::WebACL`
+    WafV2WebAcl(wafv2::WebAcl),
+    /// `AWS::WAFv2::WebACLAssociation`
+    WafV2WebAclAssociation(wafv2::WebAclAssociation),
 }
 
 #[cfg(test)]
@@ -79,7 +105,11 @@ mod tests {
             .collect();
         assert_eq!(
             stateful,
-            vec!["AWS::Cognito::UserPool", "AWS::DynamoDB::Table"]
+            vec![
+                "AWS::Cognito::UserPool",
+                "AWS::DynamoDB::Table",
+                "AWS::KMS::Key"
+            ]
         );
     }
 

@@ -3,6 +3,7 @@
 
 use super::expr::Expr;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -130,6 +131,8 @@ pub struct Resource<T> {
     pub(crate) depends_on: Vec<String>,
     pub(crate) deletion_policy: Option<RemovalPolicy>,
     pub(crate) update_replace_policy: Option<RemovalPolicy>,
+    pub(crate) update_policy: Option<UpdatePolicy>,
+    pub(crate) metadata: BTreeMap<String, String>,
 }
 
 impl<T: ResourceType> Resource<T> {
@@ -141,6 +144,8 @@ impl<T: ResourceType> Resource<T> {
             depends_on: Vec::new(),
             deletion_policy: None,
             update_replace_policy: None,
+            update_policy: None,
+            metadata: BTreeMap::new(),
         }
     }
 
@@ -173,4 +178,36 @@ impl<T: ResourceType> Resource<T> {
     pub fn retain(self) -> Self {
         self.removal_policy(RemovalPolicy::Retain)
     }
+
+    /// `UpdatePolicy`: how CloudFormation carries out an update of this resource.
+    pub fn update_policy(mut self, policy: UpdatePolicy) -> Self {
+        self.update_policy = Some(policy);
+        self
+    }
+
+    /// A `Metadata` entry: ignored by CloudFormation, read by policy rules and people.
+    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.metadata.insert(key.into(), value.into());
+        self
+    }
+}
+
+/// `UpdatePolicy`, of the kinds this model uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdatePolicy {
+    /// Shift a Lambda alias to its new version through a CodeDeploy deployment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code_deploy_lambda_alias_update: Option<CodeDeployLambdaAliasUpdate>,
+}
+
+/// `CodeDeployLambdaAliasUpdate`: when the alias's version changes, CloudFormation asks
+/// CodeDeploy to move traffic, and the update waits for (and fails with) the deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CodeDeployLambdaAliasUpdate {
+    /// The CodeDeploy application.
+    pub application_name: Expr,
+    /// Its deployment group: the traffic-shifting configuration and the rollback alarms.
+    pub deployment_group_name: Expr,
 }

@@ -1,8 +1,8 @@
 //! The template: parameters, resources and outputs, rendered deterministically to JSON or YAML.
 
-use super::expr::Expr;
+use super::parameter::{Output, ParamRef, Parameter};
 use super::registry::Properties;
-use super::resource::{LogicalId, Ref, RemovalPolicy, Resource, ResourceType};
+use super::resource::{Ref, RemovalPolicy, Resource, ResourceType, UpdatePolicy};
 use super::yaml;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
@@ -89,6 +89,8 @@ impl Template {
             depends_on,
             deletion_policy,
             update_replace_policy,
+            update_policy,
+            metadata,
         } = resource;
         self.check_new_id(&logical_id);
         for target in &depends_on {
@@ -104,6 +106,8 @@ impl Template {
                 depends_on,
                 deletion_policy,
                 update_replace_policy,
+                update_policy,
+                metadata,
                 properties: properties.into(),
             },
         );
@@ -209,6 +213,10 @@ pub struct ResourceEntry {
     deletion_policy: Option<RemovalPolicy>,
     #[serde(skip_serializing_if = "Option::is_none")]
     update_replace_policy: Option<RemovalPolicy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    update_policy: Option<UpdatePolicy>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    metadata: BTreeMap<String, String>,
     properties: Properties,
 }
 
@@ -232,94 +240,15 @@ impl ResourceEntry {
     pub fn update_replace_policy(&self) -> Option<RemovalPolicy> {
         self.update_replace_policy
     }
-}
 
-/// The type of a parameter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum ParameterType {
-    /// A string.
-    String,
-}
-
-/// A template parameter.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Parameter {
-    #[serde(rename = "Type")]
-    kind: ParameterType,
-    description: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    allowed_pattern: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    constraint_description: Option<String>,
-}
-
-impl Parameter {
-    /// A string parameter.
-    pub fn string(description: impl Into<String>) -> Self {
-        Parameter {
-            kind: ParameterType::String,
-            description: description.into(),
-            allowed_pattern: None,
-            constraint_description: None,
-        }
+    /// `UpdatePolicy`, when set.
+    pub fn update_policy(&self) -> Option<&UpdatePolicy> {
+        self.update_policy.as_ref()
     }
 
-    /// Restricts values to `pattern`, explaining the rule with `constraint` when it fails.
-    pub fn allowed_pattern(
-        mut self,
-        pattern: impl Into<String>,
-        constraint: impl Into<String>,
-    ) -> Self {
-        self.allowed_pattern = Some(pattern.into());
-        self.constraint_description = Some(constraint.into());
-        self
-    }
-
-    /// The description.
-    pub fn description(&self) -> &str {
-        &self.description
-    }
-}
-
-/// A handle to a declared parameter.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParamRef {
-    id: String,
-}
-
-impl LogicalId for ParamRef {
-    fn logical_id(&self) -> &str {
-        &self.id
-    }
-}
-
-impl From<&ParamRef> for Expr {
-    fn from(handle: &ParamRef) -> Self {
-        Expr::reference(&handle.id)
-    }
-}
-
-/// A template output.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Output {
-    description: String,
-    value: Expr,
-}
-
-impl Output {
-    /// An output with this description and value.
-    pub fn new(description: impl Into<String>, value: impl Into<Expr>) -> Self {
-        Output {
-            description: description.into(),
-            value: value.into(),
-        }
-    }
-
-    /// The value.
-    pub fn value(&self) -> &Expr {
-        &self.value
+    /// A `Metadata` entry.
+    pub fn metadata(&self, key: &str) -> Option<&str> {
+        self.metadata.get(key).map(String::as_str)
     }
 }
 
@@ -372,6 +301,7 @@ mod tests {
         logs::LogGroup {
             log_group_name: Some(name.into()),
             retention_in_days: Some(7),
+            kms_key_id: None,
         }
     }
 

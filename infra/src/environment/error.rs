@@ -205,9 +205,17 @@ fn readable(expected: &str) -> &str {
     match expected {
         "u32" | "u64" | "i64" => "a whole number",
         "a sequence" => "a list (lines starting with `- `)",
-        "struct LambdaSettings" | "struct Throttling" | "struct DataProtection" => {
-            "a mapping of the keys below it"
-        }
+        "struct LambdaSettings"
+        | "struct Throttling"
+        | "struct DataProtection"
+        | "struct Observability"
+        | "struct Alarms"
+        | "struct Rollout"
+        | "struct Edge"
+        | "struct Waf"
+        | "struct Users"
+        | "struct Encryption" => "a mapping of the keys below it",
+        "f64" => "a number",
         other => other,
     }
 }

@@ -3,9 +3,14 @@
 
 mod error;
 mod policy;
+mod sections;
 mod values;
 
 pub use error::{EnvironmentError, Invalid, Problem};
+pub use sections::{
+    Alarms, Deployment, Edge, Email, Encryption, Mfa, Observability, Percent, RefreshTokenDays,
+    Rollout, ThreatProtection, Threshold, TokenMinutes, Users, Waf, WafRateLimit,
+};
 pub use tickets_manifest::cors::Origin;
 pub use values::{
     API_GATEWAY_TIMEOUT_SECONDS, AccountId, Architecture, LogLevel, MemoryMb, Positive,
@@ -49,6 +54,24 @@ pub struct Environment {
     pub api_throttling: Throttling,
     /// Safeguards of the table and user pool.
     pub data_protection: DataProtection,
+    /// Access logs and traces.
+    #[serde(default)]
+    pub observability: Observability,
+    /// The alert topic's subscribers and the alarms' thresholds.
+    #[serde(default)]
+    pub alarms: Alarms,
+    /// How a new version takes traffic.
+    #[serde(default)]
+    pub rollout: Rollout,
+    /// The web application firewall in front of the stage.
+    #[serde(default)]
+    pub edge: Edge,
+    /// Sign-in settings.
+    #[serde(default)]
+    pub users: Users,
+    /// A customer managed key for the stack's data.
+    #[serde(default)]
+    pub encryption: Encryption,
 }
 
 /// The function's sizing.

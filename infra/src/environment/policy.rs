@@ -1,8 +1,8 @@
 //! Settings that are inconsistent, or unsafe in production.
 
-use super::Environment;
 use super::error::Problem;
 use super::values::{RETENTION_DAYS, list};
+use super::{Environment, LogLevel};
 use tickets_manifest::cors::{self, Origin};
 
 /// Everything wrong with `environment` beyond the values themselves.
@@ -20,9 +20,29 @@ pub(super) fn problems(environment: &Environment) -> Vec<Problem> {
     if let Err(err) = cors::check_list(&environment.allowed_origins) {
         report("allowed_origins", &err.problem(), &err.fix());
     }
+    let rollout = &environment.rollout;
+    if !rollout.alias && rollout.deployment.is_gradual() {
+        report(
+            "rollout.alias",
+            "is false, but a gradual deployment shifts traffic between versions of the alias",
+            "set rollout.alias: true, or rollout.deployment: all_at_once",
+        );
+    }
+    let users = &environment.users;
+    // Cognito refuses a refresh token that expires before the tokens it refreshes.
+    if u64::from(users.refresh_token_days.get()) * 24 * 60
+        <= u64::from(users.id_token_minutes.get())
+    {
+        report(
+            "users.refresh_token_days",
+            "must outlast the ID and access tokens (users.id_token_minutes)",
+            "raise it, or shorten users.id_token_minutes",
+        );
+    }
     if !environment.is_production() {
         return problems;
     }
+    production(environment, &mut report);
     if environment.allows_any_origin() {
         report(
             "allowed_origins",
@@ -71,4 +91,58 @@ pub(super) fn problems(environment: &Environment) -> Vec<Problem> {
         );
     }
     problems
+}
+
+/// The operational settings production insists on.
+fn production(environment: &Environment, report: &mut impl FnMut(&str, &str, &str)) {
+    let observability = &environment.observability;
+    for (key, on) in [
+        ("observability.access_logs", observability.access_logs),
+        ("observability.tracing", observability.tracing),
+    ] {
+        if !on {
+            report(key, "must be true in prod", "set it to true");
+        }
+    }
+    if matches!(
+        environment.log_level,
+        Some(LogLevel::Warn | LogLevel::Error)
+    ) {
+        report(
+            "log_level",
+            "must be info or lower in prod: each request's info line carries its CloudWatch metrics, so a higher level silences the metrics and the alarms built on them",
+            "set it to info",
+        );
+    }
+    if environment.alarms.email.is_empty() {
+        report(
+            "alarms.email",
+            "must list at least one address in prod, or alarms notify nobody",
+            "add the on-call address, e.g. - ops@example.com",
+        );
+    }
+    if !environment.rollout.deployment.is_gradual() {
+        report(
+            "rollout.deployment",
+            "all_at_once is not allowed in prod: a bad version would take every request at once",
+            "use canary_10_percent_5_minutes or linear_10_percent_every_1_minute",
+        );
+    }
+    if !environment.rollout.alias {
+        report(
+            "rollout.alias",
+            "must be true in prod: rollbacks and gradual deployments move the alias",
+            "set it to true",
+        );
+    }
+    let waf = &environment.edge.waf;
+    if !waf.enabled {
+        report("edge.waf.enabled", "must be true in prod", "set it to true");
+    } else if waf.count_only {
+        report(
+            "edge.waf.count_only",
+            "must be false in prod: a counting firewall blocks nothing",
+            "set it to false once the rules have been tried in staging",
+        );
+    }
 }

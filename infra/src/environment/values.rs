@@ -228,14 +228,14 @@ pub(super) fn list(values: &[u32]) -> String {
 // while the parser still points at it (with its key and line), not at the enclosing mapping.
 
 /// Reports a rejected value to serde, keeping the typed reason for the error report.
-fn reject<E: de::Error>(invalid: Invalid) -> E {
+pub(super) fn reject<E: de::Error>(invalid: Invalid) -> E {
     let error = E::custom(&invalid);
     rejected::record(invalid);
     error
 }
 
 /// Reads a whole number and checks it with `T::try_from`.
-struct CheckedNumber<T>(PhantomData<T>);
+pub(super) struct CheckedNumber<T>(pub(super) PhantomData<T>);
 
 impl<T: TryFrom<u32, Error = Invalid>> Visitor<'_> for CheckedNumber<T> {
     type Value = T;
@@ -266,7 +266,7 @@ impl<T: TryFrom<u32, Error = Invalid>> Visitor<'_> for CheckedNumber<T> {
 }
 
 /// Reads a string and checks it with `T::try_from`.
-struct CheckedString<T>(PhantomData<T>);
+pub(super) struct CheckedString<T>(pub(super) PhantomData<T>);
 
 impl<T: TryFrom<String, Error = Invalid>> Visitor<'_> for CheckedString<T> {
     type Value = T;
@@ -289,6 +289,8 @@ macro_rules! checked {
         })+
     };
 }
+
+pub(super) use checked;
 
 checked!(CheckedNumber, deserialize_u32: MemoryMb, TimeoutSeconds, RetentionDays, Positive);
 checked!(CheckedString, deserialize_str: Region, AccountId);

@@ -1,20 +1,22 @@
 //! The API Gateway REST API: resources and methods from the manifest's routes, the Cognito
-//! authorizer, CORS on gateway-made errors, the deployment, the stage and the permission to
-//! invoke the function.
+//! authorizer, CORS on gateway-made errors, the deployment, and the stage with its access
+//! log and tracing.
 
-use super::physical_name;
+use super::{access_logs, physical_name};
 use crate::cfn::apigateway::{
     AuthorizationType, Authorizer, AuthorizerType, Deployment, EndpointConfiguration, EndpointType,
     GatewayResponse, GatewayResponseType, Integration, IntegrationType, Method, MethodSetting,
     Resource as PathResource, RestApi, RestApiAttribute, Stage,
 };
 use crate::cfn::cognito::{UserPool, UserPoolAttribute};
-use crate::cfn::lambda::{Function, FunctionAttribute, Permission};
+use crate::cfn::kms::Key;
+use crate::cfn::logs::LogGroup;
 use crate::cfn::{Expr, LogicalId, Pseudo, Ref, Resource, ResourceType, Template};
 use crate::environment::{Environment, Origin};
 use std::collections::BTreeMap;
 use tickets_manifest::cors;
-use tickets_manifest::routes::ROUTES;
+use tickets_manifest::metrics::route_value;
+use tickets_manifest::routes::{self, ROUTES};
 
 /// Logical id of the REST API.
 pub const REST_API: &str = "RestApi";
@@ -24,8 +26,9 @@ pub const AUTHORIZER: &str = "CognitoAuthorizer";
 pub const DEPLOYMENT_PREFIX: &str = "ApiDeployment";
 /// Logical id of the stage.
 pub const STAGE: &str = "ApiStage";
-/// Logical id of the permission letting API Gateway invoke the function.
-pub const INVOKE_PERMISSION: &str = "ApiInvokePermission";
+/// `Metadata` key of each method naming the operation it serves (`GET /v1/tickets/{id}`, the
+/// `Route` of the function's metrics), so policy rules can match methods with alarms.
+pub const ROUTE_METADATA: &str = "Route";
 
 /// Where the header carrying the Cognito token is read.
 const IDENTITY_SOURCE: &str = "method.request.header.Authorization";
@@ -34,19 +37,49 @@ const IDENTITY_SOURCE: &str = "method.request.header.Authorization";
 pub struct Api {
     /// Base URL, stage included.
     pub url: Expr,
+    /// The REST API.
+    pub rest_api: Ref<RestApi>,
+    /// The stage.
+    pub stage: Ref<Stage>,
+    /// The stage's access log group, when access logs are on.
+    pub access_logs: Option<Ref<LogGroup>>,
 }
 
-/// Declares the REST API and everything that serves it.
+/// The REST API's name, the `ApiName` of its CloudWatch metrics.
+pub fn api_name() -> Expr {
+    physical_name("api")
+}
+
+/// `GET /v1/tickets/{id}` → `GetV1TicketsById`: names of what is declared per operation.
+pub fn operation_id(method: routes::Method, path: &str) -> String {
+    let resource = resource_logical_id(path);
+    format!(
+        "{}{}",
+        pascal_case(method.as_str()),
+        resource.strip_prefix("Api").unwrap_or(&resource)
+    )
+}
+
+/// What the methods call, and as whom.
+pub struct Backend {
+    /// The function's or its alias's ARN.
+    pub target: Expr,
+    /// The ARN of the role API Gateway assumes to invoke it.
+    pub role: Expr,
+}
+
+/// Declares the REST API and everything that serves it; methods invoke `backend`.
 pub fn rest_api(
     template: &mut Template,
     environment: &Environment,
-    function: &Ref<Function>,
+    backend: &Backend,
     user_pool: &Ref<UserPool>,
+    key: Option<&Ref<Key>>,
 ) -> Api {
     let api = template.add(Resource::new(
         REST_API,
         RestApi {
-            name: physical_name("api"),
+            name: api_name(),
             description: Some(format!("Ticket API ({}).", environment.name)),
             endpoint_configuration: Some(EndpointConfiguration {
                 types: vec![EndpointType::Regional],
@@ -63,11 +96,20 @@ pub fn rest_api(
             provider_arns: vec![user_pool.get_att(UserPoolAttribute::Arn)],
         },
     ));
-    let methods = methods(template, &api, &authorizer, function);
+    let methods = methods(template, &api, &authorizer, backend);
     let responses = gateway_responses(template, &api, environment);
     let deployment = deployment(template, &api, &methods, &responses);
-    stage(template, &api, &deployment, environment);
-    invoke_permission(template, &api, function);
+    let access_logs = environment
+        .observability
+        .access_logs
+        .then(|| access_logs::log_group(template, environment, key));
+    let stage = stage(
+        template,
+        &api,
+        &deployment,
+        environment,
+        access_logs.as_ref(),
+    );
 
     Api {
         url: crate::sub!(
@@ -80,6 +122,9 @@ pub fn rest_api(
             "/",
             environment.name.as_str()
         ),
+        rest_api: api,
+        stage,
+        access_logs,
     }
 }
 
@@ -89,7 +134,7 @@ fn methods(
     template: &mut Template,
     api: &Ref<RestApi>,
     authorizer: &Ref<Authorizer>,
-    function: &Ref<Function>,
+    backend: &Backend,
 ) -> Vec<Ref<Method>> {
     let invoke_uri = crate::sub!(
         "arn:",
@@ -97,7 +142,7 @@ fn methods(
         ":apigateway:",
         Pseudo::Region,
         ":lambda:path/2015-03-31/functions/",
-        function.get_att(FunctionAttribute::Arn),
+        &backend.target,
         "/invocations"
     );
     let paths = path_resources(template, api);
@@ -117,7 +162,7 @@ fn methods(
             } else {
                 (AuthorizationType::None, None)
             };
-            methods.push(template.add(Resource::new(
+            let declared = Resource::new(
                 format!("{}{}", resource.logical_id(), pascal_case(method.as_str())),
                 Method {
                     rest_api_id: api.reference(),
@@ -130,9 +175,12 @@ fn methods(
                         kind: IntegrationType::AwsProxy,
                         integration_http_method: "POST".to_owned(),
                         uri: invoke_uri.clone(),
+                        credentials: Some(backend.role.clone()),
                     },
                 },
-            )));
+            )
+            .metadata(ROUTE_METADATA, route_value(method.as_str(), route.path));
+            methods.push(template.add(declared));
         }
     }
     methods
@@ -198,13 +246,14 @@ fn deployment(
     template.add(deployment)
 }
 
-/// The stage named after the environment, with its throttling.
+/// The stage named after the environment, with its throttling, tracing and access log.
 fn stage(
     template: &mut Template,
     api: &Ref<RestApi>,
     deployment: &Ref<Deployment>,
     environment: &Environment,
-) {
+    access_logs: Option<&Ref<LogGroup>>,
+) -> Ref<Stage> {
     template.add(Resource::new(
         STAGE,
         Stage {
@@ -218,31 +267,10 @@ fn stage(
                 throttling_burst_limit: environment.api_throttling.burst_limit.get(),
                 throttling_rate_limit: environment.api_throttling.rate_limit.get(),
             }],
+            tracing_enabled: Some(environment.observability.tracing),
+            access_log_setting: access_logs.map(access_logs::setting),
         },
-    ));
-}
-
-/// Lets this API, and only it (any stage, method and path), invoke the function.
-fn invoke_permission(template: &mut Template, api: &Ref<RestApi>, function: &Ref<Function>) {
-    template.add(Resource::new(
-        INVOKE_PERMISSION,
-        Permission {
-            action: "lambda:InvokeFunction".to_owned(),
-            function_name: function.reference(),
-            principal: "apigateway.amazonaws.com".to_owned(),
-            source_arn: Some(crate::sub!(
-                "arn:",
-                Pseudo::Partition,
-                ":execute-api:",
-                Pseudo::Region,
-                ":",
-                Pseudo::AccountId,
-                ":",
-                api,
-                "/*"
-            )),
-        },
-    ));
+    ))
 }
 
 /// Declares one resource per path segment of the routes, parents first.
@@ -354,5 +382,9 @@ mod tests {
         assert_eq!(resource_logical_id("/v1/tickets/{id}"), "ApiV1TicketsById");
         assert_eq!(pascal_case("DEFAULT_4XX"), "Default4xx");
         assert_eq!(pascal_case("OPTIONS"), "Options");
+        assert_eq!(
+            operation_id(routes::Method::Patch, "/v1/tickets/{id}"),
+            "PatchV1TicketsById"
+        );
     }
 }

@@ -3,12 +3,13 @@
 use super::data::removal;
 use super::physical_name;
 use crate::cfn::cognito::{
-    AccountRecoverySetting, AdminCreateUserConfig, DeletionProtection, ExplicitAuthFlow,
-    PasswordPolicy, Policies, PreventUserExistenceErrors, RecoveryOption, UserPool, UserPoolClient,
-    UserPoolGroup, UsernameConfiguration,
+    AccountRecoverySetting, AdminCreateUserConfig, AdvancedSecurityMode, DeletionProtection,
+    ExplicitAuthFlow, MfaConfiguration, MfaMethod, PasswordPolicy, Policies,
+    PreventUserExistenceErrors, RecoveryOption, TimeUnit, TokenValidityUnits, UserPool,
+    UserPoolAddOns, UserPoolClient, UserPoolGroup, UserPoolTier, UsernameConfiguration,
 };
 use crate::cfn::{Ref, Resource, Template};
-use crate::environment::Environment;
+use crate::environment::{Environment, Mfa, ThreatProtection};
 use tickets_manifest::ADMIN_GROUP;
 
 /// Logical id of the user pool.
@@ -29,6 +30,21 @@ pub struct Users {
 /// Declares the pool, the app client and the admin group.
 pub fn user_pool(template: &mut Template, environment: &Environment) -> Users {
     let protection = &environment.data_protection;
+    let users = &environment.users;
+    let (mfa_configuration, enabled_mfas) = match users.mfa {
+        Mfa::Off => (MfaConfiguration::Off, Vec::new()),
+        // An authenticator app: SMS and email codes would need an SNS role or SES.
+        Mfa::Optional => (
+            MfaConfiguration::Optional,
+            vec![MfaMethod::SoftwareTokenMfa],
+        ),
+        Mfa::Required => (MfaConfiguration::On, vec![MfaMethod::SoftwareTokenMfa]),
+    };
+    let security_mode = match users.threat_protection {
+        ThreatProtection::Off => AdvancedSecurityMode::Off,
+        ThreatProtection::Audit => AdvancedSecurityMode::Audit,
+        ThreatProtection::Enforced => AdvancedSecurityMode::Enforced,
+    };
     let pool = UserPool {
         user_pool_name: Some(physical_name("users")),
         // Users sign in with their email address, which Cognito verifies by sending a code.
@@ -63,6 +79,13 @@ pub fn user_pool(template: &mut Template, environment: &Environment) -> Users {
         } else {
             DeletionProtection::Inactive
         }),
+        mfa_configuration: Some(mfa_configuration),
+        enabled_mfas,
+        user_pool_add_ons: Some(UserPoolAddOns {
+            advanced_security_mode: security_mode,
+        }),
+        // Threat protection is a feature of the Plus plan; without it, the default plan.
+        user_pool_tier: (security_mode != AdvancedSecurityMode::Off).then_some(UserPoolTier::Plus),
     };
     let pool = template.add(Resource::new(USER_POOL, pool).removal_policy(removal(environment)));
 
@@ -80,6 +103,15 @@ pub fn user_pool(template: &mut Template, environment: &Environment) -> Users {
             ],
             prevent_user_existence_errors: Some(PreventUserExistenceErrors::Enabled),
             enable_token_revocation: Some(true),
+            // The API reads ID tokens; access tokens live as long.
+            id_token_validity: Some(users.id_token_minutes.get()),
+            access_token_validity: Some(users.id_token_minutes.get()),
+            refresh_token_validity: Some(users.refresh_token_days.get()),
+            token_validity_units: Some(TokenValidityUnits {
+                id_token: TimeUnit::Minutes,
+                access_token: TimeUnit::Minutes,
+                refresh_token: TimeUnit::Days,
+            }),
         },
     ));
 

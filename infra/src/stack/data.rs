@@ -3,9 +3,10 @@
 use super::physical_name;
 use crate::cfn::dynamodb::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    PointInTimeRecoverySpecification, Projection, ProjectionType, SseSpecification, Table,
+    PointInTimeRecoverySpecification, Projection, ProjectionType, SseSpecification, SseType, Table,
     TimeToLiveSpecification,
 };
+use crate::cfn::kms::{self, Key};
 use crate::cfn::{Ref, RemovalPolicy, Resource, Template};
 use crate::environment::Environment;
 use tickets_manifest::table::{KeyAttribute, TICKETS};
@@ -13,8 +14,12 @@ use tickets_manifest::table::{KeyAttribute, TICKETS};
 /// Logical id of the table.
 pub const TABLE: &str = "TicketsTable";
 
-/// Declares the tickets table.
-pub fn table(template: &mut Template, environment: &Environment) -> Ref<Table> {
+/// Declares the tickets table, encrypted with `data_key` when there is one.
+pub fn table(
+    template: &mut Template,
+    environment: &Environment,
+    data_key: Option<&Ref<Key>>,
+) -> Ref<Table> {
     let schema = TICKETS;
     let protection = &environment.data_protection;
     let table = Table {
@@ -49,7 +54,18 @@ pub fn table(template: &mut Template, environment: &Environment) -> Ref<Table> {
             attribute_name: schema.ttl_attribute.to_owned(),
             enabled: true,
         }),
-        sse_specification: Some(SseSpecification { sse_enabled: true }),
+        sse_specification: Some(match data_key {
+            Some(data_key) => SseSpecification {
+                sse_enabled: true,
+                sse_type: Some(SseType::Kms),
+                kms_master_key_id: Some(data_key.get_att(kms::KeyAttribute::Arn)),
+            },
+            None => SseSpecification {
+                sse_enabled: true,
+                sse_type: None,
+                kms_master_key_id: None,
+            },
+        }),
         point_in_time_recovery_specification: Some(PointInTimeRecoverySpecification {
             point_in_time_recovery_enabled: protection.point_in_time_recovery,
         }),

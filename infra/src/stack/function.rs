@@ -3,8 +3,10 @@
 use super::physical_name;
 use crate::cfn::dynamodb::{Table, TableAttribute};
 use crate::cfn::iam::{InlinePolicy, PolicyDocument, Role, RoleAttribute, Statement};
+use crate::cfn::kms::{Key, KeyAttribute};
 use crate::cfn::lambda::{
     Architecture, Code, Environment as Variables, Function, LogFormat, LogLevel, LoggingConfig,
+    TracingConfig, TracingMode,
 };
 use crate::cfn::logs::LogGroup;
 use crate::cfn::{Expr, ParamRef, Pseudo, Ref, RemovalPolicy, Resource, Template};
@@ -20,20 +22,36 @@ pub const LOG_GROUP: &str = "FunctionLogGroup";
 /// Logical id of the function's execution role.
 pub const ROLE: &str = "FunctionRole";
 
-/// Declares the log group, role and function.
+/// X-Ray's actions have no resource-level permissions: the one statement allowed on `*`
+/// (by the guard rule `iam_no_wildcards`, for exactly these actions).
+pub const XRAY_ACTIONS: &[&str] = &["xray:PutTelemetryRecords", "xray:PutTraceSegments"];
+
+/// The function's log group name. Computed rather than read from the function, so the log
+/// group (and the KMS key policy naming it) can exist before the function does: otherwise
+/// Lambda creates the group on first write, with no retention, and the stack could not own it.
+pub fn log_group_name() -> Expr {
+    crate::sub!("/aws/lambda/", physical_name(FUNCTION_NAME))
+}
+
+/// Where the function's code is: the artifact bucket and key parameters.
+pub struct Artifact<'a> {
+    /// The bucket.
+    pub bucket: &'a ParamRef,
+    /// The key (content-addressed).
+    pub key: &'a ParamRef,
+}
+
+/// Declares the log group, role and function; `key` encrypts the table and the logs.
 pub fn function(
     template: &mut Template,
     environment: &Environment,
     table: &Ref<Table>,
-    bucket: &ParamRef,
-    key: &ParamRef,
+    key: Option<&Ref<Key>>,
+    artifact: Artifact<'_>,
 ) -> Ref<Function> {
-    // The name is computed rather than read from the function, so the log group can exist
-    // before the function does: otherwise Lambda creates it on first write, with no
-    // retention, and the stack could not own it.
     let function_name = physical_name(FUNCTION_NAME);
-    let log_group = log_group(template, environment, &function_name);
-    let role = role(template, environment, table, &log_group);
+    let log_group = log_group(template, environment, key);
+    let role = role(template, environment, table, key, &log_group);
 
     let settings = &environment.lambda;
     let variables = BTreeMap::from([
@@ -51,8 +69,8 @@ pub fn function(
             runtime: "provided.al2023".to_owned(),
             handler: "bootstrap".to_owned(),
             code: Code {
-                s3_bucket: bucket.into(),
-                s3_key: key.into(),
+                s3_bucket: artifact.bucket.into(),
+                s3_key: artifact.key.into(),
             },
             role: role.get_att(RoleAttribute::Arn),
             architectures: vec![match settings.architecture {
@@ -65,6 +83,10 @@ pub fn function(
             environment: Some(Variables { variables }),
             // Its `Ref` of the log group also creates the group first.
             logging_config: Some(logging_config(environment, &log_group)),
+            // Left out when off: Lambda's default (PassThrough) traces nothing by itself.
+            tracing_config: environment.observability.tracing.then_some(TracingConfig {
+                mode: TracingMode::Active,
+            }),
         },
     ))
 }
@@ -95,7 +117,7 @@ fn logging_config(environment: &Environment, log_group: &Ref<LogGroup>) -> Loggi
 fn log_group(
     template: &mut Template,
     environment: &Environment,
-    function_name: &Expr,
+    key: Option<&Ref<Key>>,
 ) -> Ref<LogGroup> {
     // Logs go with the stack: they expire anyway, and a retained group would block
     // re-creating a stack of the same name.
@@ -103,8 +125,9 @@ fn log_group(
         Resource::new(
             LOG_GROUP,
             LogGroup {
-                log_group_name: Some(crate::sub!("/aws/lambda/", function_name)),
+                log_group_name: Some(log_group_name()),
                 retention_in_days: environment.log_retention_days.map(|d| d.get()),
+                kms_key_id: key.map(|key| key.get_att(KeyAttribute::Arn)),
             },
         )
         .removal_policy(RemovalPolicy::Delete),
@@ -112,11 +135,13 @@ fn log_group(
 }
 
 /// The execution role: exactly the manifest's DynamoDB actions on the table and its
-/// indexes, and writing to the function's own log streams.
+/// indexes, writing to the function's own log streams, and (when on) sending traces and
+/// using the table's key through DynamoDB.
 fn role(
     template: &mut Template,
     environment: &Environment,
     table: &Ref<Table>,
+    key: Option<&Ref<Key>>,
     log_group: &Ref<LogGroup>,
 ) -> Ref<Role> {
     let table_arn = table.get_att(TableAttribute::Arn);
@@ -138,7 +163,7 @@ fn role(
         log_group,
         ":log-stream:*"
     );
-    let permissions = PolicyDocument::new([
+    let mut statements = vec![
         Statement::allow(
             "TableItems",
             iam_actions(Target::Table),
@@ -150,7 +175,37 @@ fn role(
             ["logs:CreateLogStream", "logs:PutLogEvents"],
             [own_log_streams],
         ),
-    ]);
+    ];
+    if environment.observability.tracing {
+        statements.push(Statement::allow(
+            "Traces",
+            XRAY_ACTIONS.iter().copied(),
+            [Expr::literal("*")],
+        ));
+    }
+    if let Some(key) = key {
+        // DynamoDB decrypts the table's key with the caller's permission (every few
+        // minutes per caller), so the function needs the key, through DynamoDB only.
+        let mut statement = Statement::allow(
+            "TableKeyThroughDynamoDb",
+            [
+                "kms:Decrypt",
+                "kms:DescribeKey",
+                "kms:Encrypt",
+                "kms:GenerateDataKey",
+            ],
+            [key.get_att(KeyAttribute::Arn)],
+        );
+        statement.condition.insert(
+            "StringEquals".to_owned(),
+            BTreeMap::from([(
+                "kms:ViaService".to_owned(),
+                vec![super::encryption::dynamodb_service()],
+            )]),
+        );
+        statements.push(statement);
+    }
+    let permissions = PolicyDocument::new(statements);
     template.add(Resource::new(
         ROLE,
         Role {

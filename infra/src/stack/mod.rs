@@ -1,13 +1,24 @@
-//! The ticket stack: table, function, API and user pool, derived from the function's manifest
-//! and one environment's settings.
+//! The ticket stack: table, function, API and user pool, their monitoring, rollout and edge
+//! security, derived from the function's manifest and one environment's settings.
 
+mod access_logs;
 mod api;
 mod auth;
 mod data;
+mod edge;
+mod encryption;
 mod function;
+mod monitoring;
+mod outputs;
+mod rollout;
+#[cfg(test)]
+mod tests;
 
-use crate::cfn::{Expr, Output, Parameter, Pseudo, Template};
+use crate::cfn::{Expr, Parameter, Pseudo, Template};
 use crate::environment::Environment;
+
+pub use monitoring::MAX_ROLLBACK_ALARMS;
+pub use rollout::ALIAS_NAME;
 
 /// Names of the template's parameters: promotion changes only these.
 pub mod parameter {
@@ -15,6 +26,9 @@ pub mod parameter {
     pub const ARTIFACT_BUCKET: &str = "ArtifactBucket";
     /// Key of the function's zip in that bucket.
     pub const ARTIFACT_KEY: &str = "ArtifactKey";
+    /// The CodeDeploy configuration of the alias's next shift (gradual rollouts only): its
+    /// default is the environment's; `CodeDeployDefault.LambdaAllAtOnce` skips the canary.
+    pub const DEPLOYMENT_CONFIG: &str = "DeploymentConfig";
 }
 
 /// Names of the template's outputs.
@@ -31,6 +45,22 @@ pub mod output {
     pub const USER_POOL_CLIENT_ID: &str = "UserPoolClientId";
     /// The stack's region.
     pub const REGION: &str = "Region";
+    /// ARN of the SNS topic every alarm notifies.
+    pub const ALERT_TOPIC_ARN: &str = "AlertTopicArn";
+    /// The CloudWatch dashboard's name.
+    pub const DASHBOARD_NAME: &str = "DashboardName";
+    /// The dashboard in the console.
+    pub const DASHBOARD_URL: &str = "DashboardUrl";
+    /// The stage's access log group (with access logs on).
+    pub const ACCESS_LOG_GROUP: &str = "AccessLogGroup";
+    /// ARN of the alias `live` API Gateway invokes (with an alias).
+    pub const ALIAS_ARN: &str = "AliasArn";
+    /// The CodeDeploy application (gradual rollouts).
+    pub const DEPLOYMENT_APPLICATION: &str = "DeploymentApplication";
+    /// The CodeDeploy deployment group (gradual rollouts).
+    pub const DEPLOYMENT_GROUP: &str = "DeploymentGroup";
+    /// Comma-separated names of the alarms that roll a deployment back (gradual rollouts).
+    pub const ROLLBACK_ALARMS: &str = "RollbackAlarms";
 }
 
 /// Template `Metadata` key holding the environment's name (read by the policy rules).
@@ -53,181 +83,68 @@ pub fn ticket_stack(environment: &Environment) -> Template {
                 "an S3 bucket name: 3 to 63 lower-case letters, digits, '.' and '-'",
             ),
     );
-    let key = template.add_parameter(
+    let artifact_key = template.add_parameter(
         parameter::ARTIFACT_KEY,
         Parameter::string("Key of the function's zip in the artifact bucket.")
             .allowed_pattern("^.+\\.zip$", "an S3 key ending in .zip"),
     );
 
-    let table = data::table(&mut template, environment);
-    let function = function::function(&mut template, environment, &table, &bucket, &key);
-    let users = auth::user_pool(&mut template, environment);
-    let api = api::rest_api(&mut template, environment, &function, &users.pool);
+    let deployment_config = rollout::deployment_config(&mut template, environment);
 
-    let outputs = [
-        (
-            output::API_URL,
-            "Base URL of the API, stage included.",
-            api.url,
-        ),
-        (output::TABLE_NAME, "The DynamoDB table.", table.reference()),
-        (
-            output::FUNCTION_NAME,
-            "The Lambda function.",
-            function.reference(),
-        ),
-        (
-            output::USER_POOL_ID,
-            "The Cognito user pool.",
-            users.pool.reference(),
-        ),
-        (
-            output::USER_POOL_CLIENT_ID,
-            "The Cognito app client (no secret).",
-            users.client.reference(),
-        ),
-        (
-            output::REGION,
-            "The stack's region.",
-            Expr::from(Pseudo::Region),
-        ),
-    ];
-    for (name, description, value) in outputs {
-        template.add_output(name, Output::new(description, value));
-    }
+    let key = encryption::key(
+        &mut template,
+        environment,
+        &[function::log_group_name(), access_logs::log_group_name()],
+    );
+    let table = data::table(&mut template, environment, key.as_ref());
+    let artifact = function::Artifact {
+        bucket: &bucket,
+        key: &artifact_key,
+    };
+    let function = function::function(&mut template, environment, &table, key.as_ref(), artifact);
+    let users = auth::user_pool(&mut template, environment);
+    let backend = rollout::backend(&mut template, environment, &function);
+    let api = api::rest_api(
+        &mut template,
+        environment,
+        &backend,
+        &users.pool,
+        key.as_ref(),
+    );
+    edge::web_acl(&mut template, environment, &api.rest_api, &api.stage);
+    let watched = monitoring::Watched {
+        function_name: function.reference(),
+        api_name: api::api_name(),
+        api_id: api.rest_api.reference(),
+        stage: environment.name.clone(),
+        table_name: table.reference(),
+        access_logs: api.access_logs.as_ref().map(|group| group.reference()),
+    };
+    let monitoring = monitoring::monitoring(&mut template, environment, &watched);
+    let rollout = rollout::rollout(
+        &mut template,
+        &function,
+        &artifact_key,
+        deployment_config.as_ref(),
+        &monitoring.rollback_alarms,
+        environment.rollout.alias,
+    );
+
+    outputs::declare(
+        &mut template,
+        outputs::Declared {
+            api: &api,
+            table: &table,
+            function: &function,
+            users: &users,
+            monitoring: &monitoring,
+            rollout: &rollout,
+        },
+    );
     template
 }
 
 /// `<stack name>-<suffix>`: every physical name derives from the stack name.
 fn physical_name(suffix: &str) -> Expr {
     crate::sub!(Pseudo::StackName, "-", suffix)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::environment::{Origin, Positive};
-    use serde_json::{Value, json};
-    use std::path::Path;
-    use tickets_manifest::dynamodb::{Target, iam_actions};
-
-    fn environment(name: &str) -> Environment {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-        Environment::load(root, name).unwrap()
-    }
-
-    fn json_of(template: &Template) -> Value {
-        serde_json::from_str(&template.to_json()).unwrap()
-    }
-
-    fn deployment_id(template: &Template) -> String {
-        template
-            .resources()
-            .find(|(_, entry)| entry.type_name() == "AWS::ApiGateway::Deployment")
-            .map(|(id, _)| id.to_owned())
-            .unwrap()
-    }
-
-    #[test]
-    fn renders_the_same_bytes_twice() {
-        let dev = environment("dev");
-        assert_eq!(ticket_stack(&dev).to_json(), ticket_stack(&dev).to_json());
-        assert_eq!(ticket_stack(&dev).to_yaml(), ticket_stack(&dev).to_yaml());
-    }
-
-    #[test]
-    fn every_physical_name_derives_from_the_stack_name() {
-        let template = json_of(&ticket_stack(&environment("dev")));
-        let names = [
-            ("TicketsTable", "TableName"),
-            ("FunctionLogGroup", "LogGroupName"),
-            ("Function", "FunctionName"),
-            ("RestApi", "Name"),
-            ("UserPool", "UserPoolName"),
-            ("UserPoolClient", "ClientName"),
-        ];
-        for (resource, property) in names {
-            let name = template["Resources"][resource]["Properties"][property]["Fn::Sub"]
-                .as_str()
-                .unwrap_or_default();
-            assert!(
-                name.contains("${AWS::StackName}"),
-                "{resource}.{property}: {name:?}"
-            );
-        }
-        assert!(
-            template["Resources"]["FunctionRole"]["Properties"]
-                .get("RoleName")
-                .is_none()
-        );
-    }
-
-    #[test]
-    fn grants_exactly_the_manifest_actions_on_the_table_and_its_indexes() {
-        let template = json_of(&ticket_stack(&environment("dev")));
-        let statements = &template["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]
-            ["Statement"];
-        assert_eq!(statements[0]["Action"], json!(iam_actions(Target::Table)));
-        assert_eq!(
-            statements[0]["Resource"],
-            json!([{"Fn::GetAtt": ["TicketsTable", "Arn"]}])
-        );
-        assert_eq!(statements[1]["Action"], json!(iam_actions(Target::Indexes)));
-        assert_eq!(
-            statements[1]["Resource"],
-            json!([
-                {"Fn::Sub": "${TicketsTable.Arn}/index/byCreated"},
-                {"Fn::Sub": "${TicketsTable.Arn}/index/byStatus"}
-            ])
-        );
-        assert_eq!(statements.as_array().unwrap().len(), 3);
-    }
-
-    #[test]
-    fn protects_prod_data_and_not_dev_data() {
-        let prod = json_of(&ticket_stack(&environment("prod")));
-        let table = &prod["Resources"]["TicketsTable"];
-        assert_eq!(table["DeletionPolicy"], "Retain");
-        assert_eq!(table["UpdateReplacePolicy"], "Retain");
-        assert_eq!(
-            prod["Resources"]["UserPool"]["Properties"]["DeletionProtection"],
-            "ACTIVE"
-        );
-        let dev = json_of(&ticket_stack(&environment("dev")));
-        assert_eq!(dev["Resources"]["TicketsTable"]["DeletionPolicy"], "Delete");
-        assert_eq!(
-            dev["Resources"]["UserPool"]["Properties"]["DeletionProtection"],
-            "INACTIVE"
-        );
-    }
-
-    #[test]
-    fn gateway_errors_allow_the_first_origin_unless_any_origin_is_allowed() {
-        let origin = |template: &Value| {
-            template["Resources"]["GatewayResponseDefault4xx"]["Properties"]["ResponseParameters"]
-                ["gatewayresponse.header.Access-Control-Allow-Origin"]
-                .clone()
-        };
-        assert_eq!(origin(&json_of(&ticket_stack(&environment("dev")))), "'*'");
-        assert_eq!(
-            origin(&json_of(&ticket_stack(&environment("prod")))),
-            "'https://app.example.com'"
-        );
-    }
-
-    #[test]
-    fn deployment_id_follows_the_api_shape_only() {
-        let dev = environment("dev");
-        let base = deployment_id(&ticket_stack(&dev));
-        assert!(base.starts_with(api::DEPLOYMENT_PREFIX));
-
-        let mut throttled = dev.clone();
-        throttled.api_throttling.rate_limit = Positive::try_from(1).unwrap();
-        throttled.lambda.memory_mb = 512.try_into().unwrap();
-        assert_eq!(deployment_id(&ticket_stack(&throttled)), base);
-
-        let mut one_origin = dev.clone();
-        one_origin.allowed_origins = vec![Origin::Exact("https://a.example.com".into())];
-        assert_ne!(deployment_id(&ticket_stack(&one_origin)), base);
-    }
 }

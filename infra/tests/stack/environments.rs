@@ -2,7 +2,9 @@
 //! types and unsafe prod settings with messages naming the file, the key and the fix.
 
 use crate::common::{environments, root};
-use tickets_infra::environment::{Environment, EnvironmentError, Origin};
+use tickets_infra::environment::{
+    Deployment, Environment, EnvironmentError, Mfa, Origin, ThreatProtection,
+};
 
 /// A valid file, to break one line at a time.
 const VALID: &str = "\
@@ -22,6 +24,9 @@ data_protection:
   point_in_time_recovery: true
   deletion_protection: true
   retain_on_delete: true
+alarms:
+  email:
+    - ops@example.com
 ";
 
 fn error(name: &str, yaml: &str) -> String {
@@ -232,4 +237,167 @@ fn names_the_existing_environments_when_one_is_missing() {
             "dev, local, prod, staging",
         ],
     );
+}
+
+#[test]
+fn operational_sections_default_to_the_safe_choice() {
+    let environment = Environment::parse("prod", "environments/prod.yaml", VALID).unwrap();
+    assert!(environment.observability.access_logs && environment.observability.tracing);
+    assert_eq!(
+        environment.rollout.deployment,
+        Deployment::Canary10Percent5Minutes
+    );
+    assert!(environment.rollout.alias);
+    let waf = &environment.edge.waf;
+    assert!(waf.enabled && !waf.count_only);
+    assert_eq!(waf.rate_limit_per_5_minutes.get(), 1000);
+    assert_eq!(environment.users.mfa, Mfa::Optional);
+    assert_eq!(environment.users.threat_protection, ThreatProtection::Audit);
+    assert_eq!(environment.alarms.api_5xx_percent.get(), 1.0);
+    assert_eq!(environment.alarms.email[0].as_str(), "ops@example.com");
+    assert!(!environment.encryption.customer_managed_key);
+}
+
+#[test]
+fn reads_every_operational_setting() {
+    let yaml = format!(
+        "{VALID}\
+observability:
+  tracing: false
+rollout:
+  deployment: linear_10_percent_every_1_minute
+edge:
+  waf:
+    rate_limit_per_5_minutes: 500
+users:
+  mfa: required
+  threat_protection: enforced
+  id_token_minutes: 15
+  refresh_token_days: 7
+encryption:
+  customer_managed_key: true
+"
+    )
+    .replace(
+        "alarms:\n",
+        "alarms:\n  api_5xx_percent: 0.5\n  p99_latency_ms: 800\n",
+    );
+    let environment = Environment::parse("dev", "environments/dev.yaml", &yaml).unwrap();
+    assert!(!environment.observability.tracing && environment.observability.access_logs);
+    assert_eq!(
+        environment.rollout.deployment.config_name(),
+        "CodeDeployDefault.LambdaLinear10PercentEvery1Minute"
+    );
+    assert_eq!(environment.edge.waf.rate_limit_per_5_minutes.get(), 500);
+    assert_eq!(environment.users.mfa, Mfa::Required);
+    assert_eq!(environment.users.id_token_minutes.get(), 15);
+    assert_eq!(environment.alarms.api_5xx_percent.get(), 0.5);
+    assert_eq!(environment.alarms.p99_latency_ms.get(), 800);
+    assert!(environment.encryption.customer_managed_key);
+}
+
+#[test]
+fn rejects_operational_values_out_of_range() {
+    let cases = [
+        (
+            "  email:\n    - ops@example.com\n",
+            "  email:\n    - ops\n",
+            "alarms.email[0]: \"ops\" is not an email address",
+        ),
+        (
+            "alarms:\n",
+            "alarms:\n  api_5xx_percent: 0\n",
+            "alarms.api_5xx_percent: 0 is not a percentage above 0",
+        ),
+        (
+            "alarms:\n",
+            "alarms:\n  lambda_errors: 0\n",
+            "alarms.lambda_errors: 0 would keep the alarm on all the time: set 1 or more",
+        ),
+        (
+            "alarms:\n",
+            "edge:\n  waf:\n    rate_limit_per_5_minutes: 5\nalarms:\n",
+            "edge.waf.rate_limit_per_5_minutes: 5 is outside WAF's 10 to 2000000000",
+        ),
+        (
+            "alarms:\n",
+            "users:\n  id_token_minutes: 2\nalarms:\n",
+            "users.id_token_minutes: 2 is outside Cognito's 5 to 1440 minutes",
+        ),
+        (
+            "alarms:\n",
+            "rollout:\n  deployment: canary\nalarms:\n",
+            "rollout.deployment: unknown variant `canary`",
+        ),
+        (
+            "alarms:\n",
+            "users:\n  mfa: sometimes\nalarms:\n",
+            "users.mfa: unknown variant `sometimes`",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        assert_mentions(
+            &error("dev", &VALID.replace(from, to)),
+            &[&format!("environments/dev.yaml: {expected}")],
+        );
+    }
+}
+
+#[test]
+fn rejects_inconsistent_operational_settings() {
+    let no_alias = format!(
+        "{VALID}rollout:\n  deployment: linear_10_percent_every_1_minute\n  alias: false\n"
+    );
+    assert_mentions(
+        &error("dev", &no_alias),
+        &[
+            "environments/dev.yaml: rollout.alias: is false, but a gradual deployment shifts traffic",
+        ],
+    );
+    let short_refresh =
+        format!("{VALID}users:\n  id_token_minutes: 1440\n  refresh_token_days: 1\n");
+    assert_mentions(
+        &error("dev", &short_refresh),
+        &["environments/dev.yaml: users.refresh_token_days: must outlast the ID and access tokens"],
+    );
+}
+
+#[test]
+fn rejects_unsafe_operational_prod_settings() {
+    let unsafe_prod = format!(
+        "{}\
+observability:
+  access_logs: false
+  tracing: false
+rollout:
+  deployment: all_at_once
+  alias: false
+edge:
+  waf:
+    enabled: false
+",
+        VALID
+            .replace("log_level: info", "log_level: warn")
+            .replace("alarms:\n  email:\n    - ops@example.com\n", "")
+    );
+    assert_mentions(
+        &error("prod", &unsafe_prod),
+        &[
+            "environments/prod.yaml: observability.access_logs: must be true in prod",
+            "environments/prod.yaml: observability.tracing: must be true in prod",
+            "environments/prod.yaml: log_level: must be info or lower in prod: each request's info line carries its CloudWatch metrics",
+            "environments/prod.yaml: alarms.email: must list at least one address in prod",
+            "environments/prod.yaml: rollout.deployment: all_at_once is not allowed in prod",
+            "environments/prod.yaml: rollout.alias: must be true in prod",
+            "environments/prod.yaml: edge.waf.enabled: must be true in prod",
+        ],
+    );
+    let counting = format!("{VALID}edge:\n  waf:\n    count_only: true\n");
+    assert_mentions(
+        &error("prod", &counting),
+        &["environments/prod.yaml: edge.waf.count_only: must be false in prod"],
+    );
+    // The same settings are fine outside prod.
+    Environment::parse("staging", "environments/staging.yaml", &unsafe_prod).unwrap();
+    Environment::parse("staging", "environments/staging.yaml", &counting).unwrap();
 }

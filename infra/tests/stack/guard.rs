@@ -39,7 +39,10 @@ fn check(template: &Value) -> Outcome {
     let data = serde_json::to_string(template).unwrap();
     let mut outcome = Outcome::default();
     for rules in rules_files() {
-        let report = cfn_guard::run_checks(
+        // The verbose record rather than the summary: cfn-guard 3.2.1 returns only the last
+        // 8 KiB of a summary (what its `BufWriter` has not flushed yet), which a template
+        // failing a rule on many resources exceeds.
+        let record = cfn_guard::run_checks(
             cfn_guard::ValidateInput {
                 content: &data,
                 file_name: "template.json",
@@ -48,28 +51,21 @@ fn check(template: &Value) -> Outcome {
                 content: &rules.text,
                 file_name: &rules.name,
             },
-            false,
+            true,
         )
         .unwrap_or_else(|error| panic!("{}: {error}", rules.name));
-        let report: Value = serde_json::from_str(&report).unwrap();
-        let names = |key: &str| -> Vec<String> {
-            report[key]
-                .as_array()
-                .map(|rules| {
-                    rules
-                        .iter()
-                        .map(|r| {
-                            r.as_str().map(str::to_owned).unwrap_or_else(|| {
-                                r["Rule"]["name"].as_str().unwrap_or_default().to_owned()
-                            })
-                        })
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        outcome.failed.extend(names("not_compliant"));
-        outcome.passed.extend(names("compliant"));
-        outcome.skipped.extend(names("not_applicable"));
+        let record: Value = serde_json::from_str(&record)
+            .unwrap_or_else(|error| panic!("{}: {error} in the record", rules.name));
+        for child in record["children"].as_array().into_iter().flatten() {
+            let check = &child["container"]["RuleCheck"];
+            let name = check["name"].as_str().unwrap_or_default().to_owned();
+            match check["status"].as_str() {
+                Some("FAIL") => outcome.failed.push(name),
+                Some("PASS") => outcome.passed.push(name),
+                Some("SKIP") => outcome.skipped.push(name),
+                _ => {}
+            }
+        }
     }
     outcome
 }
@@ -98,6 +94,21 @@ struct Breakage {
 fn statement(template: &mut Value, index: usize) -> &mut Value {
     &mut template["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
         [index]
+}
+
+fn stage(template: &mut Value) -> &mut Value {
+    &mut template["Resources"]["ApiStage"]["Properties"]
+}
+
+fn remove(template: &mut Value, logical_id: &str) {
+    remove_key(&mut template["Resources"], logical_id);
+}
+
+fn remove_key(value: &mut Value, key: &str) {
+    assert!(
+        value.as_object_mut().unwrap().remove(key).is_some(),
+        "{key} is not there to remove"
+    );
 }
 
 const ALLOW_ORIGIN: &str = "gatewayresponse.header.Access-Control-Allow-Origin";
@@ -193,6 +204,145 @@ const BREAKAGES: &[Breakage] = &[
         apply: |t| {
             t["Resources"]["TicketsTable"]["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] =
                 json!(false)
+        },
+    },
+    Breakage {
+        rule: "iam_no_wildcards",
+        what: "another action slipped into X-Ray's statement on `*`",
+        apply: |t| {
+            statement(t, 3)["Action"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!("dynamodb:Scan"))
+        },
+    },
+    Breakage {
+        rule: "iam_no_wildcards",
+        what: "every X-Ray action",
+        apply: |t| statement(t, 3)["Action"] = json!(["xray:*"]),
+    },
+    Breakage {
+        rule: "iam_no_wildcards",
+        what: "CodeDeploy watching every alarm",
+        apply: |t| {
+            t["Resources"]["DeploymentRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+                [2]["Resource"] = json!(["*"])
+        },
+    },
+    Breakage {
+        rule: "access_logs_in_prod",
+        what: "a stage without access logs",
+        apply: |t| {
+            stage(t).as_object_mut().unwrap().remove("AccessLogSetting");
+        },
+    },
+    Breakage {
+        rule: "access_logs_in_prod",
+        what: "access logs without the caller",
+        apply: |t| {
+            let format = &mut stage(t)["AccessLogSetting"]["Format"];
+            let text = format.as_str().unwrap().replace("\"sub\":", "\"user\":");
+            *format = json!(text);
+        },
+    },
+    Breakage {
+        rule: "tracing_in_prod",
+        what: "a stage without tracing",
+        apply: |t| stage(t)["TracingEnabled"] = json!(false),
+    },
+    Breakage {
+        rule: "tracing_in_prod",
+        what: "a function without tracing",
+        apply: |t| {
+            t["Resources"]["Function"]["Properties"]
+                .as_object_mut()
+                .unwrap()
+                .remove("TracingConfig");
+        },
+    },
+    Breakage {
+        rule: "alarms_for_every_route",
+        what: "a route without its latency alarm",
+        apply: |t| remove(t, "AlarmGetV1TicketsByIdP99"),
+    },
+    Breakage {
+        rule: "alarms_for_every_route",
+        what: "a route without its 5xx alarm",
+        apply: |t| remove(t, "AlarmPatchV1TicketsById5xxRate"),
+    },
+    Breakage {
+        rule: "alarms_for_every_route",
+        what: "a method that does not say which operation it serves",
+        apply: |t| remove_key(&mut t["Resources"]["ApiV1TicketsPost"], "Metadata"),
+    },
+    Breakage {
+        rule: "alarms_notify",
+        what: "an alarm that tells nobody it recovered",
+        apply: |t| {
+            remove_key(
+                &mut t["Resources"]["AlarmFunctionErrors"]["Properties"],
+                "OKActions",
+            )
+        },
+    },
+    Breakage {
+        rule: "alarms_notify",
+        what: "an alarm that tells nobody",
+        apply: |t| t["Resources"]["AlarmApiP99"]["Properties"]["AlarmActions"] = json!([]),
+    },
+    Breakage {
+        rule: "waf_in_prod",
+        what: "a web ACL attached to nothing",
+        apply: |t| remove(t, "WebAclAssociation"),
+    },
+    Breakage {
+        rule: "waf_in_prod",
+        what: "a managed rule group that only counts",
+        apply: |t| {
+            t["Resources"]["WebAcl"]["Properties"]["Rules"][3]["OverrideAction"] =
+                json!({"Count": {}})
+        },
+    },
+    Breakage {
+        rule: "waf_in_prod",
+        what: "no rate limit per IP",
+        apply: |t| {
+            t["Resources"]["WebAcl"]["Properties"]["Rules"]
+                .as_array_mut()
+                .unwrap()
+                .remove(0);
+        },
+    },
+    Breakage {
+        rule: "gradual_rollout_in_prod",
+        what: "an alias moved without CodeDeploy",
+        apply: |t| remove_key(&mut t["Resources"]["FunctionAliasLive"], "UpdatePolicy"),
+    },
+    Breakage {
+        rule: "gradual_rollout_in_prod",
+        what: "deployments not rolled back on alarms",
+        apply: |t| {
+            t["Resources"]["DeploymentGroup"]["Properties"]["AutoRollbackConfiguration"]["Events"] =
+                json!(["DEPLOYMENT_FAILURE"])
+        },
+    },
+    Breakage {
+        rule: "gradual_rollout_in_prod",
+        what: "replaced versions deleted",
+        apply: |t| t["Resources"]["FunctionVersion"]["UpdateReplacePolicy"] = json!("Delete"),
+    },
+    Breakage {
+        rule: "kms_keys_rotate_and_are_least_privilege",
+        what: "a key never rotated",
+        apply: |t| t["Resources"]["DataKey"]["Properties"]["EnableKeyRotation"] = json!(false),
+    },
+    Breakage {
+        rule: "kms_keys_rotate_and_are_least_privilege",
+        what: "a key policy granting every KMS action to every principal",
+        apply: |t| {
+            t["Resources"]["DataKey"]["Properties"]["KeyPolicy"]["Statement"][1] = json!({
+                "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["kms:*"], "Resource": "*"
+            })
         },
     },
 ];

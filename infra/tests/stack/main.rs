@@ -6,4 +6,5 @@ mod common;
 mod environments;
 mod guard;
 mod routes;
+mod size;
 mod snapshot;

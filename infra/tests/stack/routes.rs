@@ -100,3 +100,22 @@ fn spec_operations() -> Vec<(String, String)> {
 fn the_contracts_operations_equal_the_templates_methods() {
     assert_eq!(spec_operations(), template_operations(&json("dev")));
 }
+
+#[test]
+fn each_method_names_the_operation_it_serves() {
+    // The monitoring guard rule matches methods with alarms through this name.
+    let template = json("prod");
+    let tree: BTreeMap<&str, &Value> = of_type(&template, "AWS::ApiGateway::Resource").collect();
+    for resource in template["Resources"].as_object().unwrap().values() {
+        if resource["Type"] != "AWS::ApiGateway::Method" {
+            continue;
+        }
+        let properties = &resource["Properties"];
+        let path = path_of(&tree, properties["ResourceId"]["Ref"].as_str().unwrap());
+        let method = properties["HttpMethod"].as_str().unwrap();
+        assert_eq!(
+            resource["Metadata"]["Route"],
+            tickets_manifest::metrics::route_value(method, &path)
+        );
+    }
+}
