@@ -29,6 +29,9 @@ pub mod parameter {
     /// The CodeDeploy configuration of the alias's next shift (gradual rollouts only): its
     /// default is the environment's; `CodeDeployDefault.LambdaAllAtOnce` skips the canary.
     pub const DEPLOYMENT_CONFIG: &str = "DeploymentConfig";
+    /// Whether CodeDeploy rolls a shift back on alarms (gradual rollouts only): `true` by
+    /// default; `false` for an emergency deploy while alarms fire.
+    pub const ROLLBACK_ON_ALARMS: &str = "RollbackOnAlarms";
 }
 
 /// Names of the template's outputs.
@@ -61,6 +64,9 @@ pub mod output {
     pub const DEPLOYMENT_GROUP: &str = "DeploymentGroup";
     /// Comma-separated names of the alarms that roll a deployment back (gradual rollouts).
     pub const ROLLBACK_ALARMS: &str = "RollbackAlarms";
+    /// ARN of the composite alarm CloudFormation watches as the rollback trigger of an
+    /// update (gradual rollouts).
+    pub const ROLLBACK_TRIGGER_ARN: &str = "RollbackTriggerArn";
 }
 
 /// Template `Metadata` key holding the environment's name (read by the policy rules).
@@ -89,7 +95,7 @@ pub fn ticket_stack(environment: &Environment) -> Template {
             .allowed_pattern("^.+\\.zip$", "an S3 key ending in .zip"),
     );
 
-    let deployment_config = rollout::deployment_config(&mut template, environment);
+    let gradual = rollout::gradual(&mut template, environment);
 
     let key = encryption::key(
         &mut template,
@@ -120,12 +126,13 @@ pub fn ticket_stack(environment: &Environment) -> Template {
         table_name: table.reference(),
         access_logs: api.access_logs.as_ref().map(|group| group.reference()),
     };
-    let monitoring = monitoring::monitoring(&mut template, environment, &watched);
+    let monitoring =
+        monitoring::monitoring(&mut template, environment, &watched, gradual.is_some());
     let rollout = rollout::rollout(
         &mut template,
         &function,
         &artifact_key,
-        deployment_config.as_ref(),
+        gradual.as_ref(),
         &monitoring.rollback_alarms,
         environment.rollout.alias,
     );
