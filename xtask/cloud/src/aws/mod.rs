@@ -1,13 +1,14 @@
 //! The control plane, as the commands that deploy and inspect stacks share it: which stack
 //! ([`target`], with `xtask_core::stack_name`), the SDK and its errors ([`sdk`]), CloudFormation's calls
 //! ([`cloudformation`]) and events ([`stack_events`]), the diff shown before a change
-//! ([`stack_diff`]), the rollout itself ([`rollout`]), the artifact bucket
+//! ([`stack_diff`]), the rollout itself ([`rollout`]) and what rolls it back ([`rollback`]), the artifact bucket
 //! ([`artifact_bucket`]) and a deployed stack's user pool ([`cognito`]).
 
 pub mod api_gateway_account;
 pub mod artifact_bucket;
 pub mod cloudformation;
 pub mod cognito;
+pub mod rollback;
 pub mod rollout;
 pub mod sdk;
 pub mod stack_diff;

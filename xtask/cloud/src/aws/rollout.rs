@@ -6,6 +6,7 @@
 use super::api_gateway_account::cloudwatch_role;
 use super::artifact_bucket;
 use super::cloudformation::{Cfn, ChangeSet, StackState};
+use super::rollback;
 use super::stack_diff::{self, StackDiff};
 use super::stack_events::StackEvents;
 use super::target::{Context, Safety};
@@ -16,7 +17,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Instant;
 use tickets_infra::cfn::resource_info;
-use tickets_infra::stack::parameter::{ARTIFACT_BUCKET, ARTIFACT_KEY};
+use tickets_infra::stack::parameter::{ARTIFACT_BUCKET, ARTIFACT_KEY, DEPLOYMENT_CONFIG};
 use xtask_core::outcome::{deploy_failed, refused};
 use xtask_core::stack_name::{self, Outputs};
 use xtask_core::tools::workspace::shown;
@@ -69,7 +70,7 @@ pub async fn rollout(
     let stack = ctx.stack.as_str();
     let new_template: Value =
         serde_json::from_str(template).context("the template to deploy is not JSON")?;
-    let parameters = BTreeMap::from([
+    let mut parameters = BTreeMap::from([
         (ARTIFACT_BUCKET.to_owned(), artifact.bucket.clone()),
         (ARTIFACT_KEY.to_owned(), artifact.key.clone()),
     ]);
@@ -82,6 +83,17 @@ pub async fn rollout(
         if state.status == "ROLLBACK_COMPLETE" {
             deployed = None;
         }
+    }
+    // A first creation shifts nothing: there is no canary to skip.
+    let skip_canary =
+        safety.skip_canary && rollback::is_gradual(&new_template) && deployed.is_some();
+    rollback::gradual_parameters(&new_template, skip_canary, &mut parameters);
+    if safety.skip_canary && !skip_canary {
+        eprintln!(
+            "xtask: note: this rollout shifts no traffic gradually (a first creation, or {} \
+             deploys all at once); --skip-canary changes nothing",
+            ctx.env.name
+        );
     }
     let old_template = match &deployed {
         Some(_) => Some(cfn.template(stack).await?),
@@ -131,10 +143,13 @@ pub async fn rollout(
         )));
     }
     confirm(ctx, safety)?;
+    if skip_canary {
+        confirm_skip_canary(ctx, safety)?;
+    }
 
-    let state = match deployed {
+    let state = match &deployed {
         None => create(ctx, &cfn, template, &parameters).await?,
-        Some(_) => match update(ctx, &cfn, template, &parameters, safety).await? {
+        Some(deployed) => match update(ctx, &cfn, template, &parameters, deployed, safety).await? {
             Some(state) => state,
             None => {
                 let state = cfn
@@ -264,10 +279,32 @@ fn confirm(ctx: &Context, safety: &Safety) -> Result<()> {
             ctx.stack
         )));
     }
-    eprint!(
+    ask(&format!(
         "Apply these changes to production stack {}? [y/N] ",
         ctx.stack
+    ))
+}
+
+/// Skipping the canary in production is asked about on its own, even after the changes
+/// were confirmed; without a terminal, `--yes` with `--skip-canary` is the confirmation.
+fn confirm_skip_canary(ctx: &Context, safety: &Safety) -> Result<()> {
+    eprintln!(
+        "xtask: --skip-canary: every request goes to the new version at once, and no alarm \
+         stops or rolls back this update; the stack's tag {} records it",
+        rollback::SKIP_CANARY_TAG
     );
+    if !ctx.env.is_production() || (safety.yes && !std::io::stdin().is_terminal()) {
+        return Ok(());
+    }
+    ask(&format!(
+        "Skip the canary of production stack {}, with no alarm able to stop it? [y/N] ",
+        ctx.stack
+    ))
+}
+
+/// Asks a yes/no question on the terminal; anything but yes refuses.
+fn ask(question: &str) -> Result<()> {
+    eprint!("{question}");
     std::io::stderr().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
@@ -324,10 +361,16 @@ async fn update(
     cfn: &Cfn,
     template: &str,
     parameters: &BTreeMap<String, String>,
+    deployed: &StackState,
     safety: &Safety,
 ) -> Result<Option<StackState>> {
     let stack = ctx.stack.as_str();
-    let ChangeSet::Ready { name, changes } = cfn.change_set(stack, template, parameters).await?
+    let skip_canary = parameters.get(DEPLOYMENT_CONFIG).map(String::as_str)
+        == Some(rollback::ALL_AT_ONCE)
+        && safety.skip_canary;
+    let watch = rollback::update_watch(ctx, deployed, skip_canary);
+    let ChangeSet::Ready { name, changes } =
+        cfn.change_set(stack, template, parameters, &watch).await?
     else {
         return Ok(None);
     };
@@ -348,6 +391,22 @@ async fn update(
              If that is what you want, run again with --allow-replace",
             replaced.join(", ")
         )));
+    }
+    if let Some(trigger) = watch
+        .rollback
+        .as_ref()
+        .and_then(|r| r.rollback_triggers().first())
+    {
+        eprintln!(
+            "xtask: CloudFormation rolls this update back if {} fires before {} minutes after it",
+            trigger
+                .arn()
+                .unwrap_or_default()
+                .rsplit(':')
+                .next()
+                .unwrap_or_default(),
+            ctx.env.rollout.monitoring_minutes
+        );
     }
     let mut watch = StackEvents::start(cfn, stack).await?;
     eprintln!(
