@@ -183,3 +183,84 @@ fn production_refuses_to_skip_the_canary_without_confirmation() {
     assert!(refused.stderr.contains("pass --yes"), "{}", refused.text());
     assert!(describe(&format!("tickets-prod-{owner}")).is_none());
 }
+
+/// A CodeDeploy application and deployment group in moto, with one finished shift.
+fn codedeploy_group_with_an_old_shift(name: &str) {
+    aws(&[
+        "deploy",
+        "create-application",
+        "--application-name",
+        name,
+        "--compute-platform",
+        "Lambda",
+    ]);
+    aws(&[
+        "deploy",
+        "create-deployment-group",
+        "--application-name",
+        name,
+        "--deployment-group-name",
+        name,
+        "--service-role-arn",
+        "arn:aws:iam::123456789012:role/codedeploy",
+        "--deployment-config-name",
+        "CodeDeployDefault.LambdaAllAtOnce",
+        "--deployment-style",
+        "deploymentType=BLUE_GREEN,deploymentOption=WITH_TRAFFIC_CONTROL",
+    ]);
+    aws(&[
+        "deploy",
+        "create-deployment",
+        "--application-name",
+        name,
+        "--deployment-group-name",
+        name,
+        "--revision",
+        r#"{"revisionType":"AppSpecContent","appSpecContent":{"content":"{\"version\":0.0,\"Resources\":[{\"F\":{\"Type\":\"AWS::Lambda::Function\",\"Properties\":{\"Name\":\"f\",\"Alias\":\"live\",\"CurrentVersion\":\"1\",\"TargetVersion\":\"2\"}}}]}"}}"#,
+    ]);
+}
+
+/// moto's CloudFormation does not create CodeDeploy resources, so the stack's outputs name
+/// a group the test makes in moto's CodeDeploy (as CloudFormation would have).
+#[test]
+fn an_update_reports_its_own_traffic_shift_and_no_earlier_one() {
+    let owner = owner();
+    let _cleanup = Cleanup(vec![("dev".into(), owner.clone())]);
+    let name = format!("tickets-{owner}");
+    codedeploy_group_with_an_old_shift(&name);
+    let template = tickets_infra::synth(&xtask_core::tools::workspace::root(), "dev").unwrap();
+    let mut template: Value = serde_json::from_str(&template.to_json()).unwrap();
+    for output in ["DeploymentApplication", "DeploymentGroup"] {
+        template["Outputs"][output] = serde_json::json!({"Value": name});
+    }
+    let file = std::env::temp_dir().join(format!("tickets-traffic-{owner}.json"));
+    std::fs::write(&file, template.to_string()).unwrap();
+    let deploy = |template: &str| {
+        xtask(
+            &[
+                "deploy",
+                "--env",
+                "dev",
+                "--owner",
+                &owner,
+                "--template",
+                template,
+            ],
+            None,
+        )
+        .ok()
+    };
+    deploy(file.to_str().unwrap());
+    template["Resources"]["Function"]["Properties"]["MemorySize"] = serde_json::json!(320);
+    std::fs::write(&file, template.to_string()).unwrap();
+    let updated = deploy(file.to_str().unwrap());
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        updated
+            .stderr
+            .contains("traffic: no shift (the function's code and configuration did not change)"),
+        "the shift made before this update is not reported as its own: {}",
+        updated.text()
+    );
+    assert!(!updated.stderr.contains("warning"), "{}", updated.text());
+}

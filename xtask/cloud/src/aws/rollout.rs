@@ -6,10 +6,12 @@
 use super::api_gateway_account::cloudwatch_role;
 use super::artifact_bucket;
 use super::cloudformation::{Cfn, ChangeSet, StackState};
+use super::lambda_account;
 use super::rollback;
 use super::stack_diff::{self, StackDiff};
 use super::stack_events::StackEvents;
 use super::target::{Context, Safety};
+use super::traffic;
 use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 use serde_json::Value;
@@ -99,6 +101,7 @@ pub async fn rollout(
         Some(_) => Some(cfn.template(stack).await?),
         None => None,
     };
+    lambda_account::check_reserved_concurrency(ctx, &new_template, old_template.as_ref()).await?;
     let diff = stack_diff::diff(
         old_template
             .as_ref()
@@ -408,16 +411,24 @@ async fn update(
             ctx.env.rollout.monitoring_minutes
         );
     }
+    if let Some(config) = parameters.get(DEPLOYMENT_CONFIG) {
+        eprintln!(
+            "xtask: a new version takes traffic by {config}; CloudFormation waits for the shift"
+        );
+    }
     let mut watch = StackEvents::start(cfn, stack).await?;
     eprintln!(
         "xtask: executing change set {name} ({} resource changes)",
         changes.len()
     );
+    let shift_from = std::time::SystemTime::now();
     if let Err(err) = cfn.execute(stack, &name).await {
         report_missing_resources(cfn, stack, template, &err).await;
         return Err(deploy_failed(format!("updating {stack} failed: {err:#}")));
     }
-    match watch.until_settled(&ctx.watch_hint()).await? {
+    let settled = watch.until_settled(&ctx.watch_hint()).await?;
+    traffic::show(&ctx.config, &deployed.outputs, shift_from).await;
+    match settled {
         Some(state) if state.status == "UPDATE_COMPLETE" => Ok(Some(state)),
         other => {
             print_failures(&watch);
