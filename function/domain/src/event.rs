@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 pub use tickets_manifest::events::EventType;
 use tickets_manifest::events::SCHEMA_VERSION;
 
-/// One write to a ticket, as the stream records it.
+/// One write to a ticket, as the stream records it (short-lived: one per record, so its
+/// size does not matter).
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Write {
     /// The ticket was created.
