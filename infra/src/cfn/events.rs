@@ -29,12 +29,15 @@ impl ResourceType for EventBus {
 pub enum EventBusAttribute {
     /// The bus's ARN.
     Arn,
+    /// The bus's name (what `Ref` returns too).
+    Name,
 }
 
 impl Attribute for EventBusAttribute {
     fn name(self) -> &'static str {
         match self {
             EventBusAttribute::Arn => "Arn",
+            EventBusAttribute::Name => "Name",
         }
     }
 }

@@ -460,7 +460,9 @@ fn notification_rule(
                 "Ticket assignments and status changes to the notification topic ({}).",
                 environment.name
             ),
-            event_bus_name: bus.reference(),
+            // `GetAtt Name` rather than `Ref`: the same name, and the form every engine
+            // resolves (moto's `Ref` of a bus is not its name).
+            event_bus_name: bus.get_att(EventBusAttribute::Name),
             event_pattern: notification_pattern(source),
             state: "ENABLED".to_owned(),
             targets: vec![Target {

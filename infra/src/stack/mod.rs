@@ -160,7 +160,9 @@ pub fn ticket_stack(environment: &Environment) -> Template {
                 .get_att(crate::cfn::sqs::QueueAttribute::QueueName),
             pipe_name: event_path.pipe_name.clone(),
             rule_name: event_path.rule_name.clone(),
-            bus_name: event_path.bus.reference(),
+            bus_name: event_path
+                .bus
+                .get_att(crate::cfn::events::EventBusAttribute::Name),
         },
     };
     let monitoring = monitoring::monitoring(&mut template, environment, &watched);

@@ -94,7 +94,7 @@ pub fn declare(template: &mut Template, declared: Declared<'_>) {
         (
             output::EVENT_BUS_NAME,
             "The bus of the ticket events.",
-            events.bus.reference(),
+            events.bus.get_att(EventBusAttribute::Name),
         ),
         (
             output::EVENT_BUS_ARN,
