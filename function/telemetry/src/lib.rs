@@ -200,7 +200,7 @@ mod tests {
             line["target"]
                 .as_str()
                 .unwrap()
-                .starts_with("manage_tickets")
+                .starts_with("tickets_telemetry")
         );
         assert!(line["timestamp"].as_str().unwrap().ends_with('Z'));
     }
