@@ -84,6 +84,16 @@ const ROUTES: &[Route] = &[
         about: "Follow a stack's rollout until it settles",
     },
     Route {
+        name: "logs",
+        package: LOCAL,
+        about: "Show (and follow) the function's and the API's log lines, readable or as JSON",
+    },
+    Route {
+        name: "bootstrap",
+        package: CLOUD,
+        about: "Prepare an account and region once: the CloudWatch role API Gateway logs with",
+    },
+    Route {
         name: "promote",
         package: CLOUD,
         about: "Deploy to one environment exactly the artifact another one runs",
@@ -95,10 +105,10 @@ const ROUTES: &[Route] = &[
     },
 ];
 
-/// `token` and `smoke` go to the local tools for the local environment (the default) and
+/// `token`, `smoke` and `logs` go to the local tools for the local environment (the default) and
 /// to the cloud tools for any deployed one.
 fn package_for(route: &Route, args: &[String]) -> &'static str {
-    if !matches!(route.name, "token" | "smoke") {
+    if !matches!(route.name, "token" | "smoke" | "logs") {
         return route.package;
     }
     let env = args.iter().enumerate().find_map(|(i, arg)| {
@@ -198,6 +208,7 @@ mod tests {
         assert_eq!(package(&["token", "--env", "prod", "--user", "a"]), CLOUD);
         assert_eq!(package(&["deploy", "--env", "local"]), CLOUD);
         assert_eq!(package(&["local"]), LOCAL);
+        assert_eq!(package(&["logs", "--env", "staging", "--follow"]), CLOUD);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! `AWS::CloudWatch::Alarm` and `AWS::CloudWatch::Dashboard`.
+//! `AWS::CloudWatch::Alarm`, `AWS::CloudWatch::CompositeAlarm` and `AWS::CloudWatch::Dashboard`.
 
 use super::expr::Expr;
 use super::resource::{Attribute, NoAttributes, ResourceInfo, ResourceType};
@@ -192,4 +192,30 @@ impl ResourceType for Dashboard {
         not_updatable: &[],
     };
     type Attribute = NoAttributes;
+}
+
+/// `AWS::CloudWatch::CompositeAlarm`: in `ALARM` when its rule over other alarms holds.
+///
+/// `AlarmName` is required; the stack names it after itself so several stacks coexist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CompositeAlarm {
+    /// Physical name; changing it replaces the alarm.
+    pub alarm_name: Expr,
+    /// What the alarm watches.
+    pub alarm_description: String,
+    /// Whether actions run on state changes.
+    pub actions_enabled: bool,
+    /// `ALARM("a") OR ALARM("b")`, over the other alarms' names.
+    pub alarm_rule: Expr,
+}
+
+impl ResourceType for CompositeAlarm {
+    const INFO: ResourceInfo = ResourceInfo {
+        type_name: "AWS::CloudWatch::CompositeAlarm",
+        stateful: false,
+        replaced_by: &["AlarmName"],
+        not_updatable: &[],
+    };
+    type Attribute = AlarmAttribute;
 }

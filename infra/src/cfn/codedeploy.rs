@@ -90,8 +90,8 @@ pub enum DeploymentOption {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AlarmConfiguration {
-    /// Whether the alarms are watched.
-    pub enabled: bool,
+    /// Whether the alarms are watched (`true`/`false`, or a parameter holding one).
+    pub enabled: Expr,
     /// At most 10.
     pub alarms: Vec<AlarmName>,
 }

@@ -53,6 +53,8 @@ resource_types! {
     ApiGatewayStage(apigateway::Stage),
     /// `AWS::CloudWatch::Alarm`
     CloudWatchAlarm(cloudwatch::Alarm),
+    /// `AWS::CloudWatch::CompositeAlarm`
+    CloudWatchCompositeAlarm(cloudwatch::CompositeAlarm),
     /// `AWS::CloudWatch::Dashboard`
     CloudWatchDashboard(cloudwatch::Dashboard),
     /// `AWS::CodeDeploy::Application`

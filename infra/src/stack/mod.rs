@@ -33,6 +33,9 @@ pub mod parameter {
     /// The CodeDeploy configuration of the alias's next shift (gradual rollouts only): its
     /// default is the environment's; `CodeDeployDefault.LambdaAllAtOnce` skips the canary.
     pub const DEPLOYMENT_CONFIG: &str = "DeploymentConfig";
+    /// Whether CodeDeploy rolls a shift back on alarms (gradual rollouts only): `true` by
+    /// default; `false` for an emergency deploy while alarms fire.
+    pub const ROLLBACK_ON_ALARMS: &str = "RollbackOnAlarms";
 }
 
 /// Names of the template's outputs.
@@ -79,6 +82,9 @@ pub mod output {
     pub const DEAD_LETTER_QUEUE_URL: &str = "EventsDeadLetterQueueUrl";
     /// The event enrichment function.
     pub const EVENTS_FUNCTION_NAME: &str = "EventsFunctionName";
+    /// ARN of the composite alarm CloudFormation watches as the rollback trigger of an
+    /// update (gradual rollouts).
+    pub const ROLLBACK_TRIGGER_ARN: &str = "RollbackTriggerArn";
 }
 
 /// Template `Metadata` key holding the environment's name (read by the policy rules).
@@ -112,7 +118,7 @@ pub fn ticket_stack(environment: &Environment) -> Template {
             .allowed_pattern("^.+\\.zip$", "an S3 key ending in .zip"),
     );
 
-    let deployment_config = rollout::deployment_config(&mut template, environment);
+    let gradual = rollout::gradual(&mut template, environment);
 
     let key = encryption::key(
         &mut template,
@@ -165,12 +171,13 @@ pub fn ticket_stack(environment: &Environment) -> Template {
                 .get_att(crate::cfn::events::EventBusAttribute::Name),
         },
     };
-    let monitoring = monitoring::monitoring(&mut template, environment, &watched);
+    let monitoring =
+        monitoring::monitoring(&mut template, environment, &watched, gradual.is_some());
     let rollout = rollout::rollout(
         &mut template,
         &function,
         &artifact_key,
-        deployment_config.as_ref(),
+        gradual.as_ref(),
         &monitoring.rollback_alarms,
         environment.rollout.alias,
     );

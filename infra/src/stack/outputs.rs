@@ -166,6 +166,13 @@ pub fn declare(template: &mut Template, declared: Declared<'_>) {
             ),
         ]);
     }
+    if let Some(trigger) = &monitoring.rollback_trigger {
+        outputs.push((
+            output::ROLLBACK_TRIGGER_ARN,
+            "The composite alarm CloudFormation rolls an update back on.",
+            super::monitoring::alarm_arn(trigger),
+        ));
+    }
     for (name, description, value) in outputs {
         template.add_output(name, Output::new(description, value));
     }

@@ -90,33 +90,53 @@ pub fn backend(
     }
 }
 
-/// The `DeploymentConfig` parameter, for gradual deployments: its default is the
-/// environment's configuration, and a deploy tool passes `CodeDeployDefault.LambdaAllAtOnce`
-/// for an emergency (`--skip-canary`); the next deploy that omits it goes back to the default.
-pub fn deployment_config(template: &mut Template, environment: &Environment) -> Option<ParamRef> {
+/// The parameters of a gradual deployment, which a deploy tool overrides in an emergency.
+pub struct Gradual {
+    /// `DeploymentConfig`: the environment's CodeDeploy configuration by default.
+    pub config: ParamRef,
+    /// `RollbackOnAlarms`: `true` by default; `false` lets CodeDeploy shift while alarms fire.
+    pub rollback_on_alarms: ParamRef,
+}
+
+/// The parameters of gradual deployments (none otherwise). Their defaults are the
+/// environment's settings; `--skip-canary` passes `CodeDeployDefault.LambdaAllAtOnce` and
+/// `false`, so that neither the canary nor an alarm already firing holds a hotfix back, and
+/// the next deploy that omits them goes back to the defaults.
+pub fn gradual(template: &mut Template, environment: &Environment) -> Option<Gradual> {
     let deployment = environment.rollout.deployment;
     if !(environment.rollout.alias && deployment.is_gradual()) {
         return None;
     }
-    Some(
-        template.add_parameter(
-            crate::stack::parameter::DEPLOYMENT_CONFIG,
-            Parameter::string(
-                "CodeDeploy configuration shifting traffic to a new version; \
+    let config = template.add_parameter(
+        crate::stack::parameter::DEPLOYMENT_CONFIG,
+        Parameter::string(
+            "CodeDeploy configuration shifting traffic to a new version; \
              CodeDeployDefault.LambdaAllAtOnce skips the canary in an emergency.",
-            )
-            .allowed_values(Deployment::ALL.map(Deployment::config_name))
-            .default_value(deployment.config_name()),
-        ),
-    )
+        )
+        .allowed_values(Deployment::ALL.map(Deployment::config_name))
+        .default_value(deployment.config_name()),
+    );
+    let rollback_on_alarms = template.add_parameter(
+        crate::stack::parameter::ROLLBACK_ON_ALARMS,
+        Parameter::string(
+            "Whether CodeDeploy stops and reverts a shift when a rollback alarm fires; \
+             false only for an emergency deploy.",
+        )
+        .allowed_values(["true", "false"])
+        .default_value("true"),
+    );
+    Some(Gradual {
+        config,
+        rollback_on_alarms,
+    })
 }
 
-/// Declares the version, the alias and CodeDeploy (with `config`).
+/// Declares the version, the alias and CodeDeploy (for `gradual` deployments).
 pub fn rollout(
     template: &mut Template,
     function: &Ref<Function>,
     artifact_key: &ParamRef,
-    config: Option<&ParamRef>,
+    gradual: Option<&Gradual>,
     rollback_alarms: &[Ref<Alarm>],
     alias: bool,
 ) -> Rollout {
@@ -146,7 +166,7 @@ pub fn rollout(
         .retain(),
     );
     let codedeploy =
-        config.map(|config| deployment_group(template, function, config, rollback_alarms));
+        gradual.map(|gradual| deployment_group(template, function, gradual, rollback_alarms));
     let mut alias = Resource::new(
         ALIAS,
         Alias {
@@ -175,7 +195,7 @@ pub fn rollout(
 fn deployment_group(
     template: &mut Template,
     function: &Ref<Function>,
-    config: &ParamRef,
+    gradual: &Gradual,
     rollback_alarms: &[Ref<Alarm>],
 ) -> (Ref<Application>, Ref<DeploymentGroup>) {
     let application = template.add(Resource::new(
@@ -228,13 +248,13 @@ fn deployment_group(
         DeploymentGroup {
             application_name: application.reference(),
             service_role_arn: role.get_att(RoleAttribute::Arn),
-            deployment_config_name: config.into(),
+            deployment_config_name: (&gradual.config).into(),
             deployment_style: DeploymentStyle {
                 deployment_type: DeploymentType::BlueGreen,
                 deployment_option: DeploymentOption::WithTrafficControl,
             },
             alarm_configuration: AlarmConfiguration {
-                enabled: true,
+                enabled: (&gradual.rollback_on_alarms).into(),
                 alarms: rollback_alarms
                     .iter()
                     .map(|alarm| AlarmName {

@@ -287,6 +287,61 @@ fn every_route_but_preflight_has_its_alarms_and_gradual_rollouts_roll_back_on_th
 }
 
 #[test]
+fn cloudformation_rolls_gradual_updates_back_on_a_composite_of_every_rollback_alarm() {
+    for name in ["staging", "prod"] {
+        let template = json_of(&ticket_stack(&environment(name)));
+        let resources = &template["Resources"];
+        let watched =
+            resources[rollout::DEPLOYMENT_GROUP]["Properties"]["AlarmConfiguration"]["Alarms"]
+                .as_array()
+                .unwrap()
+                .clone();
+        let trigger = &resources[monitoring::ROLLBACK_TRIGGER]["Properties"];
+        let rule = trigger["AlarmRule"]["Fn::Join"].clone();
+        assert_eq!(rule[0], " OR ", "{name}");
+        let alarms: Vec<Value> = rule[1].as_array().unwrap().clone();
+        let expected: Vec<Value> = watched
+            .iter()
+            .map(|a| json!({"Fn::Sub": format!("ALARM(\"${{{}}}\")", a["Name"]["Ref"].as_str().unwrap())}))
+            .collect();
+        assert_eq!(
+            alarms, expected,
+            "{name}: the trigger covers every rollback alarm"
+        );
+        assert_eq!(
+            trigger["ActionsEnabled"], false,
+            "{name}: the alarms notify already"
+        );
+        assert!(
+            template["Outputs"]
+                .get(output::ROLLBACK_TRIGGER_ARN)
+                .is_some()
+        );
+        assert_eq!(
+            resources[rollout::DEPLOYMENT_GROUP]["Properties"]["AlarmConfiguration"]["Enabled"],
+            json!({"Ref": parameter::ROLLBACK_ON_ALARMS})
+        );
+        assert_eq!(
+            template["Parameters"][parameter::ROLLBACK_ON_ALARMS]["Default"],
+            "true"
+        );
+    }
+    for name in ["local", "dev"] {
+        let template = json_of(&ticket_stack(&environment(name)));
+        assert!(
+            template["Resources"]
+                .get(monitoring::ROLLBACK_TRIGGER)
+                .is_none()
+        );
+        assert!(
+            template["Outputs"]
+                .get(output::ROLLBACK_TRIGGER_ARN)
+                .is_none()
+        );
+    }
+}
+
+#[test]
 fn every_alarm_notifies_the_topic_and_its_email_subscribers() {
     let template = json_of(&ticket_stack(&environment("prod")));
     let resources = template["Resources"].as_object().unwrap();

@@ -332,6 +332,27 @@ const BREAKAGES: &[Breakage] = &[
         apply: |t| t["Resources"]["FunctionVersion"]["UpdateReplacePolicy"] = json!("Delete"),
     },
     Breakage {
+        rule: "gradual_rollout_in_prod",
+        what: "a deployment group that ignores its alarms",
+        apply: |t| {
+            t["Resources"]["DeploymentGroup"]["Properties"]["AlarmConfiguration"]["Enabled"] =
+                json!(false)
+        },
+    },
+    Breakage {
+        rule: "rollback_triggers_in_prod",
+        what: "alarms ignored unless a deploy turns them on",
+        apply: |t| t["Parameters"]["RollbackOnAlarms"]["Default"] = json!("false"),
+    },
+    Breakage {
+        rule: "rollback_triggers_in_prod",
+        what: "no composite alarm for CloudFormation's rollback triggers",
+        apply: |t| {
+            remove(t, "AlarmRollbackTrigger");
+            remove_key(&mut t["Outputs"], "RollbackTriggerArn");
+        },
+    },
+    Breakage {
         rule: "kms_keys_rotate_and_are_least_privilege",
         what: "a key never rotated",
         apply: |t| t["Resources"]["DataKey"]["Properties"]["EnableKeyRotation"] = json!(false),

@@ -7,9 +7,9 @@
 mod alarms;
 mod dashboard;
 
-use crate::cfn::cloudwatch::{Alarm, ComparisonOperator, Dashboard};
+use crate::cfn::cloudwatch::{Alarm, ComparisonOperator, CompositeAlarm, Dashboard};
 use crate::cfn::sns::Topic;
-use crate::cfn::{Expr, Pseudo, Ref, Template};
+use crate::cfn::{Expr, Pseudo, Ref, Resource, Template};
 use crate::environment::{Environment, Threshold};
 use tickets_manifest::dynamodb::OPERATIONS;
 use tickets_manifest::metrics::{self, dimension};
@@ -59,13 +59,20 @@ pub struct Monitoring {
     pub dashboard: Ref<Dashboard>,
     /// The alarms a gradual deployment is rolled back on.
     pub rollback_alarms: Vec<Ref<Alarm>>,
+    /// In `ALARM` when any of them is, for CloudFormation's rollback triggers (gradual
+    /// rollouts): CloudFormation takes at most five triggers, CodeDeploy ten alarms.
+    pub rollback_trigger: Option<Ref<CompositeAlarm>>,
 }
+
+/// Logical id of the composite alarm CloudFormation watches during an update.
+pub const ROLLBACK_TRIGGER: &str = "AlarmRollbackTrigger";
 
 /// Declares the alert topic, the alarms and the dashboard of every signal.
 pub fn monitoring(
     template: &mut Template,
     environment: &Environment,
     watched: &Watched,
+    gradual: bool,
 ) -> Monitoring {
     let signals = signals(environment, watched);
     let declared = alarms::declare(template, environment, watched, &signals);
@@ -82,18 +89,41 @@ pub fn monitoring(
          aggregate the per-route ones (stack/monitoring) before adding routes",
         rollback_alarms.len()
     );
+    let rollback_trigger = gradual.then(|| rollback_trigger(template, &rollback_alarms));
     Monitoring {
         topic: declared.topic,
         dashboard,
         rollback_alarms,
+        rollback_trigger,
     }
+}
+
+/// One alarm over every rollback alarm, without actions of its own (they notify already).
+fn rollback_trigger(template: &mut Template, alarms: &[Ref<Alarm>]) -> Ref<CompositeAlarm> {
+    let rule = Expr::join(
+        " OR ",
+        alarms
+            .iter()
+            .map(|alarm| crate::sub!("ALARM(\"", alarm, "\")")),
+    );
+    template.add(Resource::new(
+        ROLLBACK_TRIGGER,
+        CompositeAlarm {
+            alarm_name: crate::sub!(Pseudo::StackName, "-rollback-trigger"),
+            alarm_description: "Any alarm that rolls a deployment back: CloudFormation's \
+                                rollback trigger for stack updates."
+                .to_owned(),
+            actions_enabled: false,
+            alarm_rule: rule,
+        },
+    ))
 }
 
 /// The alarm's ARN, built from its name (`Ref`) rather than read with `Fn::GetAtt`: moto's
 /// CloudFormation, which the deploy tests use, models dashboards and roles but not alarms,
 /// and fails a stack whose template reads an attribute of a resource it skipped (a `Ref` it
 /// leaves be).
-pub fn alarm_arn(alarm: &Ref<Alarm>) -> Expr {
+pub fn alarm_arn<T: crate::cfn::ResourceType>(alarm: &Ref<T>) -> Expr {
     crate::sub!(alarm_arn_prefix(), alarm)
 }
 
