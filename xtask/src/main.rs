@@ -56,7 +56,7 @@ const ROUTES: &[Route] = &[
     Route {
         name: "build",
         package: CORE,
-        about: "Build the Lambda's bootstrap (release) and pack it into a deterministic zip",
+        about: "Build every Lambda function (release) and pack each into a deterministic zip",
     },
     Route {
         name: "synth",

@@ -4,6 +4,7 @@
 //! Request bodies are parsed into these types once, at the edge ([`input`]); everything
 //! behind that works with values that are already valid.
 
+pub mod event;
 pub mod field;
 mod fields;
 pub mod input;

@@ -19,6 +19,13 @@ pub struct StoredTicket {
     /// The ticket.
     #[serde(flatten)]
     pub ticket: Ticket,
+    /// Who is deleting it: written just before the delete (and removed by any other write),
+    /// so that the delete's stream record names the deleter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_by: Option<String>,
+    /// When it was deleted, written with `deleted_by`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<Timestamp>,
 }
 
 impl StoredTicket {
@@ -29,6 +36,8 @@ impl StoredTicket {
             list_key: LIST_KEY_VALUE.to_owned(),
             created_key: created_key(&ticket.created_at, &ticket.id),
             ticket,
+            deleted_by: None,
+            deleted_at: None,
         }
     }
 }

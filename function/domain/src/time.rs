@@ -23,6 +23,14 @@ impl Timestamp {
         self.0.unix_timestamp()
     }
 
+    /// The instant `seconds` after the Unix epoch, truncated to microseconds.
+    pub fn from_unix_seconds(seconds: f64) -> Option<Self> {
+        let nanos = (seconds * 1e6).round() as i128 * 1000;
+        OffsetDateTime::from_unix_timestamp_nanos(nanos)
+            .ok()
+            .map(Timestamp)
+    }
+
     /// Parses the RFC 3339 form this type writes (any offset is accepted and normalised to UTC).
     pub fn parse(text: &str) -> Option<Self> {
         OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)

@@ -9,6 +9,8 @@
 pub mod config;
 pub mod cors;
 pub mod dynamodb;
+pub mod events;
+pub mod functions;
 pub mod metrics;
 pub mod routes;
 pub mod table;
@@ -17,4 +19,4 @@ pub mod table;
 pub const ADMIN_GROUP: &str = "admins";
 
 /// The function's name inside a stack, and the folder of its build artifact.
-pub const FUNCTION_NAME: &str = "manage-tickets";
+pub const FUNCTION_NAME: &str = functions::TICKETS_API.name;

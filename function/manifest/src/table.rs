@@ -87,6 +87,12 @@ pub mod attr {
     pub const EXPIRES_AT: &str = "expiresAt";
     /// Optimistic-concurrency version of a ticket.
     pub const VERSION: &str = "version";
+    /// Who is deleting a ticket: written just before the delete, so that the stream's last
+    /// image of the ticket names its deleter (the enrichment's actor of `TicketDeleted`).
+    /// Any other write removes it.
+    pub const DELETED_BY: &str = "deletedBy";
+    /// When the ticket was deleted, written with [`DELETED_BY`].
+    pub const DELETED_AT: &str = "deletedAt";
 }
 
 /// Value of [`attr::LIST_KEY`] on every ticket.

@@ -129,7 +129,7 @@ pub async fn delete(
     }
     let TicketIdParam(id) = id?;
     let expected = expected_versions(&store, &id, &headers).await?;
-    store.delete(&id, &expected).await?;
+    store.delete(&id, &identity.sub, &expected).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

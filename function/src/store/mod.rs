@@ -27,6 +27,9 @@ use update::Update;
 /// The most tickets one page may hold.
 pub const MAX_PAGE: u16 = 100;
 
+/// How often a delete marks and deletes before giving up on a ticket that keeps changing.
+const DELETE_ATTEMPTS: usize = 3;
+
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -223,6 +226,9 @@ impl TicketStore {
         }
         update.set(field::UPDATED_AT, string(Timestamp::now().to_string()));
         update.set(field::UPDATED_BY, string(actor));
+        // A delete that marked the ticket and then failed leaves a mark; any write clears it.
+        update.set_or_remove(attr::DELETED_BY, None);
+        update.set_or_remove(attr::DELETED_AT, None);
         update.increment_version();
         let condition = update.existing_at(expected_versions);
         let expression = update.expression();
@@ -254,24 +260,74 @@ impl TicketStore {
         }
     }
 
-    /// Deletes a ticket; it must exist (at one of `expected_versions`, unless that is empty).
-    pub async fn delete(&self, id: &TicketId, expected_versions: &[u64]) -> Result<(), StoreError> {
+    /// Deletes a ticket; it must exist (at one of `expected_versions`, unless that is
+    /// empty). The deleter is written on the ticket first (`deletedBy`, `deletedAt`), so that
+    /// the stream's last image of it names who deleted it and when; the delete then
+    /// requires that very mark, so a write in between (which clears it) makes it start over.
+    pub async fn delete(
+        &self,
+        id: &TicketId,
+        actor: &str,
+        expected_versions: &[u64],
+    ) -> Result<(), StoreError> {
+        for _ in 0..DELETE_ATTEMPTS {
+            let now = Timestamp::now().to_string();
+            self.mark_deleter(id, actor, &now, expected_versions)
+                .await?;
+            let request = self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(key_of(id)))
+                .condition_expression("#by = :by AND #at = :at")
+                .expression_attribute_names("#by", attr::DELETED_BY)
+                .expression_attribute_names("#at", attr::DELETED_AT)
+                .expression_attribute_values(":by", string(actor))
+                .expression_attribute_values(":at", string(&now));
+            match timed("DeleteItem", request.send()).await {
+                Ok(_) => return Ok(()),
+                Err(err) => match err.as_service_error() {
+                    // Written (or deleted) in between: mark again, under the caller's
+                    // condition, which says whether to go on.
+                    Some(DeleteItemError::ConditionalCheckFailedException(_)) => continue,
+                    _ => return Err(classify(err)),
+                },
+            }
+        }
+        Err(StoreError::Unavailable(format!(
+            "the ticket changed during each of {DELETE_ATTEMPTS} attempts to delete it"
+        )))
+    }
+
+    /// Writes the deleter and the time on the ticket, if it exists at one of
+    /// `expected_versions` (any, when empty). Its version stays: the mark is not a change.
+    async fn mark_deleter(
+        &self,
+        id: &TicketId,
+        actor: &str,
+        now: &str,
+        expected_versions: &[u64],
+    ) -> Result<(), StoreError> {
         let mut update = Update::default();
+        update.set(attr::DELETED_BY, string(actor));
+        update.set(attr::DELETED_AT, string(now));
         let condition = update.existing_at(expected_versions);
+        let expression = update.expression();
         let (names, values) = update.into_placeholders();
         let request = self
             .client
-            .delete_item()
+            .update_item()
             .table_name(&self.table)
             .set_key(Some(key_of(id)))
+            .update_expression(expression)
             .condition_expression(condition)
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(values)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        match timed("DeleteItem", request.send()).await {
+        match timed("UpdateItem", request.send()).await {
             Ok(_) => Ok(()),
             Err(err) => match err.as_service_error() {
-                Some(DeleteItemError::ConditionalCheckFailedException(failed)) => {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
                     Err(self.why_condition_failed(id, failed.item()).await)
                 }
                 _ => Err(classify(err)),

@@ -32,6 +32,17 @@ pub struct Table {
     /// Whether `DeleteTable` is refused.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deletion_protection_enabled: Option<bool>,
+    /// The table's stream: every write, in order per item, kept 24 hours.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_specification: Option<StreamSpecification>,
+}
+
+/// `StreamSpecification`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StreamSpecification {
+    /// What each record holds (`NEW_AND_OLD_IMAGES`).
+    pub stream_view_type: String,
 }
 
 impl ResourceType for Table {

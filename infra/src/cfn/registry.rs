@@ -3,7 +3,8 @@
 
 use super::resource::{ResourceInfo, ResourceType};
 use super::{
-    apigateway, cloudwatch, codedeploy, cognito, dynamodb, iam, kms, lambda, logs, sns, wafv2,
+    apigateway, cloudwatch, codedeploy, cognito, dynamodb, events, iam, kms, lambda, logs, pipes,
+    sns, sqs, wafv2,
 };
 use serde::Serialize;
 
@@ -68,6 +69,12 @@ resource_types! {
     CognitoUserPoolGroup(cognito::UserPoolGroup),
     /// `AWS::DynamoDB::Table`
     DynamoDbTable(dynamodb::Table),
+    /// `AWS::Events::Archive`
+    EventsArchive(events::Archive),
+    /// `AWS::Events::EventBus`
+    EventsEventBus(events::EventBus),
+    /// `AWS::Events::Rule`
+    EventsRule(events::Rule),
     /// `AWS::IAM::Role`
     IamRole(iam::Role),
     /// `AWS::KMS::Key`
@@ -84,10 +91,18 @@ resource_types! {
     LogsLogGroup(logs::LogGroup),
     /// `AWS::Logs::MetricFilter`
     LogsMetricFilter(logs::MetricFilter),
+    /// `AWS::Pipes::Pipe`
+    PipesPipe(pipes::Pipe),
     /// `AWS::SNS::Subscription`
     SnsSubscription(sns::Subscription),
     /// `AWS::SNS::Topic`
     SnsTopic(sns::Topic),
+    /// `AWS::SNS::TopicPolicy`
+    SnsTopicPolicy(sns::TopicPolicy),
+    /// `AWS::SQS::Queue`
+    SqsQueue(sqs::Queue),
+    /// `AWS::SQS::QueuePolicy`
+    SqsQueuePolicy(sqs::QueuePolicy),
     /// `AWS::WAFv2::WebACL`
     WafV2WebAcl(wafv2::WebAcl),
     /// `AWS::WAFv2::WebACLAssociation`
@@ -110,7 +125,9 @@ mod tests {
             vec![
                 "AWS::Cognito::UserPool",
                 "AWS::DynamoDB::Table",
-                "AWS::KMS::Key"
+                "AWS::Events::Archive",
+                "AWS::KMS::Key",
+                "AWS::SQS::Queue"
             ]
         );
     }

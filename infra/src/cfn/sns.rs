@@ -1,8 +1,10 @@
-//! `AWS::SNS::Topic` and `AWS::SNS::Subscription`.
+//! `AWS::SNS::Topic`, `AWS::SNS::TopicPolicy` and `AWS::SNS::Subscription`.
 
 use super::expr::Expr;
+use super::iam::PolicyDocument;
 use super::resource::{Attribute, NoAttributes, ResourceInfo, ResourceType};
 use serde::Serialize;
+use serde_json::Value;
 
 /// `AWS::SNS::Topic`; `TopicName` is left out, so CloudFormation generates one and `Ref`
 /// returns the ARN.
@@ -42,16 +44,42 @@ impl Attribute for TopicAttribute {
     }
 }
 
-/// `AWS::SNS::Subscription`: one endpoint receiving a topic's messages.
+/// `AWS::SNS::TopicPolicy`: who may publish to the topics.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TopicPolicy {
+    /// The topics' ARNs.
+    pub topics: Vec<Expr>,
+    /// The policy.
+    pub policy_document: PolicyDocument,
+}
+
+impl ResourceType for TopicPolicy {
+    const INFO: ResourceInfo = ResourceInfo {
+        type_name: "AWS::SNS::TopicPolicy",
+        stateful: false,
+        replaced_by: &[],
+        not_updatable: &[],
+    };
+    type Attribute = NoAttributes;
+}
+
+/// `AWS::SNS::Subscription`: one endpoint receiving a topic's messages.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Subscription {
     /// The topic.
     pub topic_arn: Expr,
     /// How messages are delivered.
     pub protocol: SubscriptionProtocol,
-    /// Where (an email address for `email`).
+    /// Where (an email address for `email`, a phone number for `sms`, a URL for `https`).
     pub endpoint: String,
+    /// Only messages matching it are delivered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter_policy: Option<Value>,
+    /// What the filter policy reads: `MessageBody` or `MessageAttributes`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter_policy_scope: Option<String>,
 }
 
 impl ResourceType for Subscription {
@@ -70,4 +98,8 @@ impl ResourceType for Subscription {
 pub enum SubscriptionProtocol {
     /// Plain-text email; the recipient confirms the subscription by a link first.
     Email,
+    /// A text message to a phone number.
+    Sms,
+    /// A POST to an HTTPS endpoint, which confirms the subscription first.
+    Https,
 }

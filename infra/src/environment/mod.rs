@@ -2,11 +2,13 @@
 //! for settings that are unsafe in production.
 
 mod error;
+mod events;
 mod policy;
 mod sections;
 mod values;
 
 pub use error::{EnvironmentError, Invalid, Problem};
+pub use events::{Bounded, Events, Protocol, Subscription};
 pub use sections::{
     Alarms, Deployment, Edge, Email, Encryption, Mfa, Observability, Percent, RefreshTokenDays,
     Rollout, ThreatProtection, Threshold, TokenMinutes, Users, Waf, WafRateLimit,
@@ -72,6 +74,9 @@ pub struct Environment {
     /// A customer managed key for the stack's data.
     #[serde(default)]
     pub encryption: Encryption,
+    /// The ticket events: stream to bus, archive, delivery and notifications.
+    #[serde(default)]
+    pub events: Events,
 }
 
 /// The function's sizing.

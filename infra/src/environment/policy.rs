@@ -50,6 +50,34 @@ pub(super) fn problems(environment: &Environment) -> Vec<Problem> {
             "raise it, or shorten users.id_token_minutes",
         );
     }
+    for (index, subscription) in environment.events.subscriptions.iter().enumerate() {
+        let key = format!("events.subscriptions[{index}]");
+        if let Some(problem) = subscription.endpoint_problem() {
+            report(
+                &format!("{key}.endpoint"),
+                &problem,
+                "write the endpoint its protocol takes",
+            );
+        }
+        for (field, values) in &subscription.filter {
+            if !tickets_manifest::events::notification::ATTRIBUTES.contains(&field.as_str()) {
+                report(
+                    &format!("{key}.filter.{field}"),
+                    "is not a field of the notifications",
+                    &format!(
+                        "filter on {}",
+                        tickets_manifest::events::notification::ATTRIBUTES.join(", ")
+                    ),
+                );
+            } else if values.is_empty() {
+                report(
+                    &format!("{key}.filter.{field}"),
+                    "lists no value, so nothing would be delivered",
+                    "list the values to deliver, or leave the field out",
+                );
+            }
+        }
+    }
     if !environment.is_production() {
         return problems;
     }
@@ -145,6 +173,29 @@ fn production(environment: &Environment, report: &mut impl FnMut(&str, &str, &st
             "must be true in prod: rollbacks and gradual deployments move the alias",
             "set it to true",
         );
+    }
+    let events = &environment.events;
+    if events.archive_retention_days.get() != 0 && events.archive_retention_days.get() < 7 {
+        report(
+            "events.archive_retention_days",
+            "must keep a week of events at least in prod, so that a failed consumer can be replayed",
+            "set 7 or more (0 keeps them forever)",
+        );
+    }
+    for (key, value) in [
+        ("events.retry_attempts", events.retry_attempts.get()),
+        (
+            "events.delivery_retry_attempts",
+            events.delivery_retry_attempts.get(),
+        ),
+    ] {
+        if value == 0 {
+            report(
+                key,
+                "must be 1 or more in prod: one failed call would send events to the dead-letter queue",
+                "set it to 1 or more",
+            );
+        }
     }
     let waf = &environment.edge.waf;
     if !waf.enabled {

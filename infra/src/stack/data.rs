@@ -3,8 +3,8 @@
 use super::physical_name;
 use crate::cfn::dynamodb::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    PointInTimeRecoverySpecification, Projection, ProjectionType, SseSpecification, SseType, Table,
-    TimeToLiveSpecification,
+    PointInTimeRecoverySpecification, Projection, ProjectionType, SseSpecification, SseType,
+    StreamSpecification, Table, TimeToLiveSpecification,
 };
 use crate::cfn::kms::{self, Key};
 use crate::cfn::{Ref, RemovalPolicy, Resource, Template};
@@ -70,6 +70,10 @@ pub fn table(
             point_in_time_recovery_enabled: protection.point_in_time_recovery,
         }),
         deletion_protection_enabled: Some(protection.deletion_protection),
+        // Every write, for the event path (stack/events.rs).
+        stream_specification: Some(StreamSpecification {
+            stream_view_type: tickets_manifest::events::STREAM_VIEW_TYPE.to_owned(),
+        }),
     };
     template.add(Resource::new(TABLE, table).removal_policy(removal(environment)))
 }

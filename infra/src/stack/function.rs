@@ -30,7 +30,12 @@ pub const XRAY_ACTIONS: &[&str] = &["xray:PutTelemetryRecords", "xray:PutTraceSe
 /// group (and the KMS key policy naming it) can exist before the function does: otherwise
 /// Lambda creates the group on first write, with no retention, and the stack could not own it.
 pub fn log_group_name() -> Expr {
-    crate::sub!("/aws/lambda/", physical_name(FUNCTION_NAME))
+    log_group_name_of(FUNCTION_NAME)
+}
+
+/// The log group name of the stack's function called `name`.
+pub fn log_group_name_of(name: &str) -> Expr {
+    crate::sub!("/aws/lambda/", physical_name(name))
 }
 
 /// Where the function's code is: the artifact bucket and key parameters.
@@ -50,7 +55,7 @@ pub fn function(
     artifact: Artifact<'_>,
 ) -> Ref<Function> {
     let function_name = physical_name(FUNCTION_NAME);
-    let log_group = log_group(template, environment, key);
+    let log_group = log_group(template, environment, key, LOG_GROUP, FUNCTION_NAME);
     let role = role(template, environment, table, key, &log_group);
 
     let settings = &environment.lambda;
@@ -73,10 +78,7 @@ pub fn function(
                 s3_key: artifact.key.into(),
             },
             role: role.get_att(RoleAttribute::Arn),
-            architectures: vec![match settings.architecture {
-                environment::Architecture::X86_64 => Architecture::X86_64,
-                environment::Architecture::Arm64 => Architecture::Arm64,
-            }],
+            architectures: vec![architecture(environment)],
             memory_size: settings.memory_mb.get(),
             timeout: settings.timeout_seconds.get(),
             reserved_concurrent_executions: settings.reserved_concurrency.map(|c| c.get()),
@@ -94,7 +96,10 @@ pub fn function(
 /// Lambda's advanced logging controls, the one mechanism behind the function's level: the
 /// template sets it, the console shows and changes it, Lambda filters on it and passes it
 /// to the function (`AWS_LAMBDA_LOG_LEVEL`), which logs accordingly.
-fn logging_config(environment: &Environment, log_group: &Ref<LogGroup>) -> LoggingConfig {
+pub(super) fn logging_config(
+    environment: &Environment,
+    log_group: &Ref<LogGroup>,
+) -> LoggingConfig {
     use environment::LogLevel as Level;
     let level = match environment.log_level.unwrap_or(Level::Info) {
         Level::Error => LogLevel::Error,
@@ -113,25 +118,51 @@ fn logging_config(environment: &Environment, log_group: &Ref<LogGroup>) -> Loggi
     }
 }
 
-/// The function's log group, with the environment's retention.
-fn log_group(
+/// The log group of function `name`, with the environment's retention.
+pub(super) fn log_group(
     template: &mut Template,
     environment: &Environment,
     key: Option<&Ref<Key>>,
+    logical_id: &str,
+    name: &str,
 ) -> Ref<LogGroup> {
     // Logs go with the stack: they expire anyway, and a retained group would block
     // re-creating a stack of the same name.
     template.add(
         Resource::new(
-            LOG_GROUP,
+            logical_id,
             LogGroup {
-                log_group_name: Some(log_group_name()),
+                log_group_name: Some(log_group_name_of(name)),
                 retention_in_days: environment.log_retention_days.map(|d| d.get()),
                 kms_key_id: key.map(|key| key.get_att(KeyAttribute::Arn)),
             },
         )
         .removal_policy(RemovalPolicy::Delete),
     )
+}
+
+/// The streams of `log_group`: Lambda names them at run time, so this is the narrowest
+/// resource that can be named (`:log-stream:*`, the only wildcard the guard rules allow).
+pub(super) fn own_log_streams(log_group: &Ref<LogGroup>) -> Expr {
+    crate::sub!(
+        "arn:",
+        Pseudo::Partition,
+        ":logs:",
+        Pseudo::Region,
+        ":",
+        Pseudo::AccountId,
+        ":log-group:",
+        log_group,
+        ":log-stream:*"
+    )
+}
+
+/// The architecture the environment builds for.
+pub(super) fn architecture(environment: &Environment) -> Architecture {
+    match environment.lambda.architecture {
+        environment::Architecture::X86_64 => Architecture::X86_64,
+        environment::Architecture::Arm64 => Architecture::Arm64,
+    }
 }
 
 /// The execution role: exactly the manifest's DynamoDB actions on the table and its
@@ -152,17 +183,7 @@ fn role(
     // Stream names are chosen by Lambda at run time, so the streams of the function's own
     // log group are the narrowest resource that can be named: `:log-stream:*` is the only
     // wildcard in the policy.
-    let own_log_streams = crate::sub!(
-        "arn:",
-        Pseudo::Partition,
-        ":logs:",
-        Pseudo::Region,
-        ":",
-        Pseudo::AccountId,
-        ":log-group:",
-        log_group,
-        ":log-stream:*"
-    );
+    let own_log_streams = own_log_streams(log_group);
     let mut statements = vec![
         Statement::allow(
             "TableItems",

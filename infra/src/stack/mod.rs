@@ -7,6 +7,7 @@ mod auth;
 mod data;
 mod edge;
 mod encryption;
+pub mod events;
 mod function;
 mod monitoring;
 mod outputs;
@@ -24,8 +25,11 @@ pub use rollout::ALIAS_NAME;
 pub mod parameter {
     /// S3 bucket holding the function's zip (in the stack's region).
     pub const ARTIFACT_BUCKET: &str = "ArtifactBucket";
-    /// Key of the function's zip in that bucket.
-    pub const ARTIFACT_KEY: &str = "ArtifactKey";
+    /// Key of the API function's zip in that bucket.
+    pub const ARTIFACT_KEY: &str = tickets_manifest::functions::TICKETS_API.artifact_parameter;
+    /// Key of the event enrichment's zip in that bucket.
+    pub const EVENTS_ARTIFACT_KEY: &str =
+        tickets_manifest::functions::TICKET_EVENTS.artifact_parameter;
     /// The CodeDeploy configuration of the alias's next shift (gradual rollouts only): its
     /// default is the environment's; `CodeDeployDefault.LambdaAllAtOnce` skips the canary.
     pub const DEPLOYMENT_CONFIG: &str = "DeploymentConfig";
@@ -64,6 +68,20 @@ pub mod output {
     pub const DEPLOYMENT_GROUP: &str = "DeploymentGroup";
     /// Comma-separated names of the alarms that roll a deployment back (gradual rollouts).
     pub const ROLLBACK_ALARMS: &str = "RollbackAlarms";
+    /// The ticket events' bus.
+    pub const EVENT_BUS_NAME: &str = "EventBusName";
+    /// Its ARN.
+    pub const EVENT_BUS_ARN: &str = "EventBusArn";
+    /// The `source` of every ticket event.
+    pub const EVENT_SOURCE: &str = "EventSource";
+    /// The bus's archive (for replays).
+    pub const EVENT_ARCHIVE_ARN: &str = "EventArchiveArn";
+    /// The notification topic.
+    pub const NOTIFICATION_TOPIC_ARN: &str = "NotificationTopicArn";
+    /// The dead-letter queue of the event path.
+    pub const DEAD_LETTER_QUEUE_URL: &str = "EventsDeadLetterQueueUrl";
+    /// The event enrichment function.
+    pub const EVENTS_FUNCTION_NAME: &str = "EventsFunctionName";
     /// ARN of the composite alarm CloudFormation watches as the rollback trigger of an
     /// update (gradual rollouts).
     pub const ROLLBACK_TRIGGER_ARN: &str = "RollbackTriggerArn";
@@ -94,13 +112,22 @@ pub fn ticket_stack(environment: &Environment) -> Template {
         Parameter::string("Key of the function's zip in the artifact bucket.")
             .allowed_pattern("^.+\\.zip$", "an S3 key ending in .zip"),
     );
+    let events_artifact_key = template.add_parameter(
+        parameter::EVENTS_ARTIFACT_KEY,
+        Parameter::string("Key of the event enrichment's zip in the artifact bucket.")
+            .allowed_pattern("^.+\\.zip$", "an S3 key ending in .zip"),
+    );
 
     let gradual = rollout::gradual(&mut template, environment);
 
     let key = encryption::key(
         &mut template,
         environment,
-        &[function::log_group_name(), access_logs::log_group_name()],
+        &[
+            function::log_group_name(),
+            events::log_group_name(),
+            access_logs::log_group_name(),
+        ],
     );
     let table = data::table(&mut template, environment, key.as_ref());
     let artifact = function::Artifact {
@@ -108,6 +135,14 @@ pub fn ticket_stack(environment: &Environment) -> Template {
         key: &artifact_key,
     };
     let function = function::function(&mut template, environment, &table, key.as_ref(), artifact);
+    let event_path = events::event_path(
+        &mut template,
+        environment,
+        &table,
+        key.as_ref(),
+        &bucket,
+        &events_artifact_key,
+    );
     let users = auth::user_pool(&mut template, environment);
     let backend = rollout::backend(&mut template, environment, &function);
     let api = api::rest_api(
@@ -125,6 +160,16 @@ pub fn ticket_stack(environment: &Environment) -> Template {
         stage: environment.name.clone(),
         table_name: table.reference(),
         access_logs: api.access_logs.as_ref().map(|group| group.reference()),
+        events: monitoring::WatchedEvents {
+            dead_letter_queue: event_path
+                .dead_letters
+                .get_att(crate::cfn::sqs::QueueAttribute::QueueName),
+            pipe_name: event_path.pipe_name.clone(),
+            rule_name: event_path.rule_name.clone(),
+            bus_name: event_path
+                .bus
+                .get_att(crate::cfn::events::EventBusAttribute::Name),
+        },
     };
     let monitoring =
         monitoring::monitoring(&mut template, environment, &watched, gradual.is_some());
@@ -146,6 +191,7 @@ pub fn ticket_stack(environment: &Environment) -> Template {
             users: &users,
             monitoring: &monitoring,
             rollout: &rollout,
+            events: &event_path,
         },
     );
     template

@@ -2,10 +2,12 @@
 
 use super::api::Api;
 use super::auth::Users;
+use super::events::EventPath;
 use super::monitoring::Monitoring;
 use super::output;
 use super::rollout::Rollout;
 use crate::cfn::dynamodb::Table;
+use crate::cfn::events::{ArchiveAttribute, EventBusAttribute};
 use crate::cfn::lambda::Function;
 use crate::cfn::{Expr, Output, Pseudo, Ref, Template};
 
@@ -23,6 +25,8 @@ pub struct Declared<'a> {
     pub monitoring: &'a Monitoring,
     /// The alias and CodeDeploy.
     pub rollout: &'a Rollout,
+    /// The event path.
+    pub events: &'a EventPath,
 }
 
 /// Declares every output; those of optional parts only when the parts exist.
@@ -34,6 +38,7 @@ pub fn declare(template: &mut Template, declared: Declared<'_>) {
         users,
         monitoring,
         rollout,
+        events,
     } = declared;
     let mut outputs = vec![
         (
@@ -85,6 +90,43 @@ pub fn declare(template: &mut Template, declared: Declared<'_>) {
             ),
         ),
     ];
+    outputs.extend([
+        (
+            output::EVENT_BUS_NAME,
+            "The bus of the ticket events.",
+            events.bus.get_att(EventBusAttribute::Name),
+        ),
+        (
+            output::EVENT_BUS_ARN,
+            "The bus's ARN.",
+            events.bus.get_att(EventBusAttribute::Arn),
+        ),
+        (
+            output::EVENT_SOURCE,
+            "The source of every ticket event.",
+            events.source.clone(),
+        ),
+        (
+            output::EVENT_ARCHIVE_ARN,
+            "The archive of every event, for replays.",
+            events.archive.get_att(ArchiveAttribute::Arn),
+        ),
+        (
+            output::NOTIFICATION_TOPIC_ARN,
+            "The topic of assignments and status changes.",
+            events.topic.reference(),
+        ),
+        (
+            output::DEAD_LETTER_QUEUE_URL,
+            "Events and records the event path could not deliver.",
+            events.dead_letters.reference(),
+        ),
+        (
+            output::EVENTS_FUNCTION_NAME,
+            "The event enrichment function.",
+            events.enrichment.reference(),
+        ),
+    ]);
     if let Some(group) = &api.access_logs {
         outputs.push((
             output::ACCESS_LOG_GROUP,

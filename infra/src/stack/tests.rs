@@ -413,3 +413,91 @@ fn the_web_acl_guards_the_stage_where_enabled() {
     let dev = json_of(&ticket_stack(&environment("dev")));
     assert!(dev["Resources"].get(edge::WEB_ACL).is_none());
 }
+
+#[test]
+fn the_event_path_is_least_privilege() {
+    for name in ["dev", "prod"] {
+        let template = json_of(&ticket_stack(&environment(name)));
+        let statements = |role: &str| {
+            template["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+                .as_array()
+                .unwrap()
+                .clone()
+        };
+        // The enrichment writes its logs (and traces), and touches no table.
+        for statement in statements("EventsFunctionRole") {
+            for action in statement["Action"].as_array().unwrap() {
+                let action = action.as_str().unwrap();
+                assert!(
+                    action.starts_with("logs:") || action.starts_with("xray:"),
+                    "{name}: the enrichment may {action}"
+                );
+            }
+        }
+        let pipe = statements("EventsPipeRole");
+        assert_eq!(
+            pipe[0]["Resource"],
+            json!([{"Fn::GetAtt": ["TicketsTable", "StreamArn"]}])
+        );
+        assert_eq!(pipe[1]["Action"], json!(["lambda:InvokeFunction"]));
+        assert_eq!(
+            pipe[1]["Resource"],
+            json!([{"Fn::GetAtt": ["EventsFunction", "Arn"]}])
+        );
+        assert_eq!(pipe[2]["Action"], json!(["events:PutEvents"]));
+        assert_eq!(
+            pipe[2]["Resource"],
+            json!([{"Fn::GetAtt": ["EventBus", "Arn"]}])
+        );
+        assert_eq!(
+            pipe[3]["Resource"],
+            json!([{"Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]}])
+        );
+        assert_eq!(pipe.len(), if name == "prod" { 5 } else { 4 });
+    }
+}
+
+#[test]
+fn the_pipe_keeps_ticket_items_in_order_and_the_bus_archives_them() {
+    let prod = environment("prod");
+    let template = json_of(&ticket_stack(&prod));
+    let table = &template["Resources"]["TicketsTable"]["Properties"];
+    assert_eq!(
+        table["StreamSpecification"]["StreamViewType"],
+        "NEW_AND_OLD_IMAGES"
+    );
+    let pipe = &template["Resources"]["EventsPipe"]["Properties"];
+    let stream = &pipe["SourceParameters"]["DynamoDBStreamParameters"];
+    assert_eq!(stream["ParallelizationFactor"], 1, "order per ticket");
+    assert_eq!(stream["OnPartialBatchItemFailure"], "AUTOMATIC_BISECT");
+    assert_eq!(
+        stream["MaximumRetryAttempts"],
+        json!(prod.events.retry_attempts.get())
+    );
+    let filters: Vec<Value> = pipe["SourceParameters"]["FilterCriteria"]["Filters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| serde_json::from_str(f["Pattern"].as_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(filters.len(), 2);
+    for filter in &filters {
+        assert_eq!(
+            filter["dynamodb"]["Keys"]["pk"]["S"],
+            json!([{"prefix": "TICKET#"}])
+        );
+    }
+    let target = &pipe["TargetParameters"]["EventBridgeEventBusParameters"];
+    assert_eq!(target["DetailType"], "$.type");
+    assert_eq!(
+        target["Source"],
+        json!({"Fn::Sub": "tickets.${AWS::StackName}"})
+    );
+    assert_eq!(
+        template["Resources"]["EventArchive"]["Properties"]["RetentionDays"],
+        json!(prod.events.archive_retention_days.get())
+    );
+    for alarm in ["AlarmEventsDeadLetters", "AlarmEventsPipeFailures"] {
+        assert!(template["Resources"].get(alarm).is_some(), "{alarm}");
+    }
+}

@@ -401,3 +401,49 @@ edge:
     Environment::parse("staging", "environments/staging.yaml", &unsafe_prod).unwrap();
     Environment::parse("staging", "environments/staging.yaml", &counting).unwrap();
 }
+
+#[test]
+fn the_events_section_defaults_safely_and_is_checked() {
+    let environment = Environment::parse("dev", "dev.yaml", VALID).unwrap();
+    assert_eq!(environment.events.archive_retention_days.get(), 30);
+    assert_eq!(environment.events.batch_size.get(), 10);
+    assert!(environment.events.retry_attempts.get() >= 1);
+    assert!(environment.events.subscriptions.is_empty());
+
+    let with = |section: &str| format!("{VALID}events:\n{section}");
+    assert_mentions(
+        &error("dev", &with("  batch_size: 11\n")),
+        &["events.batch_size", "1 to 10"],
+    );
+    assert_mentions(
+        &error(
+            "dev",
+            &with("  subscriptions:\n    - protocol: sms\n      endpoint: call me\n"),
+        ),
+        &["events.subscriptions[0].endpoint", "sms"],
+    );
+    assert_mentions(
+        &error(
+            "dev",
+            &with(
+                "  subscriptions:\n    - protocol: email\n      endpoint: a@example.com\n      filter:\n        colour: [red]\n",
+            ),
+        ),
+        &["events.subscriptions[0].filter.colour", "assignee"],
+    );
+    let prod = error(
+        "prod",
+        &with("  archive_retention_days: 1\n  retry_attempts: 0\n"),
+    );
+    assert_mentions(
+        &prod,
+        &["events.archive_retention_days", "events.retry_attempts"],
+    );
+    let accepted = Environment::parse(
+        "dev",
+        "dev.yaml",
+        &with("  subscriptions:\n    - protocol: https\n      endpoint: https://hooks.example.com/t\n      filter:\n        status: [CLOSED]\n"),
+    )
+    .unwrap();
+    assert_eq!(accepted.events.subscriptions.len(), 1);
+}

@@ -366,7 +366,68 @@ const BREAKAGES: &[Breakage] = &[
             })
         },
     },
+    Breakage {
+        rule: "cors_no_wildcard_origin_in_prod",
+        what: "no function reading ALLOWED_ORIGINS at all",
+        apply: |t| {
+            remove_key(
+                &mut t["Resources"]["Function"]["Properties"]["Environment"]["Variables"],
+                "ALLOWED_ORIGINS",
+            )
+        },
+    },
+    Breakage {
+        rule: "events_least_privilege",
+        what: "the pipe reading the table's items",
+        apply: |t| {
+            pipe_statement(t, 0)["Action"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!("dynamodb:GetItem"))
+        },
+    },
+    Breakage {
+        rule: "events_least_privilege",
+        what: "the pipe reading every stream",
+        apply: |t| pipe_statement(t, 0)["Resource"] = json!([{"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/x/stream/y"}]),
+    },
+    Breakage {
+        rule: "events_least_privilege",
+        what: "the pipe putting events on the default bus",
+        apply: |t| pipe_statement(t, 2)["Resource"] = json!([{"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"}]),
+    },
+    Breakage {
+        rule: "events_least_privilege",
+        what: "a pipe sending idempotency records too",
+        apply: |t| {
+            t["Resources"]["EventsPipe"]["Properties"]["SourceParameters"]["FilterCriteria"]["Filters"] =
+                json!([])
+        },
+    },
+    Breakage {
+        rule: "events_least_privilege",
+        what: "a pipe retrying forever",
+        apply: |t| {
+            t["Resources"]["EventsPipe"]["Properties"]["SourceParameters"]["DynamoDBStreamParameters"]
+                ["MaximumRetryAttempts"] = json!(-1)
+        },
+    },
+    Breakage {
+        rule: "event_rules_dead_letter",
+        what: "notifications dropped when the topic refuses them",
+        apply: |t| {
+            remove_key(
+                &mut t["Resources"]["NotificationRule"]["Properties"]["Targets"][0],
+                "DeadLetterConfig",
+            )
+        },
+    },
 ];
+
+fn pipe_statement(template: &mut Value, index: usize) -> &mut Value {
+    &mut template["Resources"]["EventsPipeRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        [index]
+}
 
 #[test]
 fn each_rule_catches_the_template_that_breaks_it() {

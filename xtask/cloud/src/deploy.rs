@@ -1,10 +1,12 @@
-//! `cargo xtask deploy`: build, upload, then roll out (diff, change set, events, outputs).
+//! `cargo xtask deploy`: build and upload every function, then roll out (diff, change set, events, outputs).
 
 use crate::aws::artifact_bucket;
 use crate::aws::rollout::{self, ArtifactReport};
 use crate::aws::target::{Context, Safety, Target};
 use anyhow::{Context as _, Result};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use tickets_manifest::functions::TICKETS_API;
 use xtask_core::lambda::arch::Arch;
 use xtask_core::lambda::artifact::{self, human_bytes};
 
@@ -34,18 +36,24 @@ pub async fn run(args: Args) -> Result<()> {
     let built = tokio::task::spawn_blocking(move || artifact::build(arch)).await??;
     let bucket = ctx.bucket();
     bucket.ensure().await?;
-    let key = artifact_bucket::key(&built.sha256);
-    let uploaded = bucket.upload(&built.zip, &key).await?;
-    eprintln!(
-        "xtask: artifact s3://{}/{key} ({}){}",
-        bucket.name,
-        human_bytes(built.zip_bytes),
-        if uploaded {
-            " uploaded"
-        } else {
-            " already there"
-        }
-    );
+    let mut keys = BTreeMap::new();
+    let mut uploaded = false;
+    for artifact in &built {
+        let key = artifact_bucket::key(artifact.function.name, &artifact.sha256);
+        let this_one = bucket.upload(&artifact.zip, &key).await?;
+        eprintln!(
+            "xtask: artifact s3://{}/{key} ({}){}",
+            bucket.name,
+            human_bytes(artifact.zip_bytes),
+            if this_one {
+                " uploaded"
+            } else {
+                " already there"
+            }
+        );
+        uploaded |= this_one;
+        keys.insert(artifact.function.artifact_parameter.to_owned(), key);
+    }
     let template = match &args.template {
         Some(path) => {
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
@@ -54,7 +62,11 @@ pub async fn run(args: Args) -> Result<()> {
     };
     let artifact = ArtifactReport {
         bucket: bucket.name.clone(),
-        key,
+        key: keys
+            .get(TICKETS_API.artifact_parameter)
+            .cloned()
+            .unwrap_or_default(),
+        keys,
         uploaded,
     };
     rollout::rollout(&ctx, &template, artifact, &args.safety).await

@@ -7,7 +7,8 @@ use crate::aws::target::{Context, Target};
 use anyhow::Result;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use tickets_infra::stack::parameter::{ARTIFACT_BUCKET, ARTIFACT_KEY};
+use tickets_infra::stack::parameter::ARTIFACT_BUCKET;
+use tickets_manifest::functions::FUNCTIONS;
 use xtask_core::lambda::artifact;
 use xtask_core::tools::digest::sha256_hex;
 
@@ -32,22 +33,23 @@ pub async fn run(args: Args) -> Result<()> {
         Some(_) => Some(cfn.template(stack).await?),
         None => None,
     };
-    let key = match std::fs::read(artifact::zip_path()?) {
-        Ok(bytes) => artifact_bucket::key(&sha256_hex(&bytes)),
-        Err(_) => {
-            eprintln!(
-                "xtask: no built artifact (run `cargo xtask build`); code changes are not shown"
-            );
-            deployed
-                .as_ref()
-                .and_then(|s| s.parameters.get(ARTIFACT_KEY).cloned())
-                .unwrap_or_default()
-        }
-    };
-    let parameters = BTreeMap::from([
-        (ARTIFACT_BUCKET.to_owned(), ctx.bucket().name),
-        (ARTIFACT_KEY.to_owned(), key),
-    ]);
+    let mut parameters = BTreeMap::from([(ARTIFACT_BUCKET.to_owned(), ctx.bucket().name)]);
+    for function in FUNCTIONS {
+        let key = match std::fs::read(artifact::zip_path_of(*function)?) {
+            Ok(bytes) => artifact_bucket::key(function.name, &sha256_hex(&bytes)),
+            Err(_) => {
+                eprintln!(
+                    "xtask: no built artifact of {} (run `cargo xtask build`); its code changes are not shown",
+                    function.name
+                );
+                deployed
+                    .as_ref()
+                    .and_then(|s| s.parameters.get(function.artifact_parameter).cloned())
+                    .unwrap_or_default()
+            }
+        };
+        parameters.insert(function.artifact_parameter.to_owned(), key);
+    }
     let new_template: Value =
         serde_json::from_str(&tickets_infra::ticket_stack(&ctx.env).to_json_compact())?;
     let result = diff(

@@ -1,10 +1,12 @@
-//! `cargo xtask promote`: deploy to one environment exactly the artifact another runs.
+//! `cargo xtask promote`: deploy to one environment exactly the artifacts another runs.
 
 use crate::aws::cloudformation::Cfn;
 use crate::aws::rollout::{ArtifactReport, rollout};
 use crate::aws::target::{Context, Safety, Target};
 use anyhow::{Context as _, Result};
+use std::collections::BTreeMap;
 use tickets_infra::stack::parameter::{ARTIFACT_BUCKET, ARTIFACT_KEY};
+use tickets_manifest::functions::FUNCTIONS;
 use xtask_core::outcome::refused;
 
 /// Arguments of `promote`.
@@ -58,34 +60,43 @@ pub async fn run(args: Args) -> Result<()> {
         .parameters
         .get(ARTIFACT_BUCKET)
         .context("the source stack has no ArtifactBucket parameter")?;
-    let key = state
-        .parameters
-        .get(ARTIFACT_KEY)
-        .context("the source stack has no ArtifactKey parameter")?;
-    eprintln!(
-        "xtask: promoting s3://{bucket}/{key} from {} to {}",
-        source.stack, args.to
-    );
+    let mut keys = BTreeMap::new();
+    for function in FUNCTIONS {
+        let Some(key) = state.parameters.get(function.artifact_parameter) else {
+            return Err(refused(format!(
+                "cannot promote from {}: stack {} has no {} artifact ({}), it predates that function; deploy it first",
+                args.from, source.stack, function.name, function.artifact_parameter
+            )));
+        };
+        eprintln!(
+            "xtask: promoting s3://{bucket}/{key} from {} to {}",
+            source.stack, args.to
+        );
+        keys.insert(function.artifact_parameter.to_owned(), key.clone());
+    }
 
     let ctx = Context::open(&target).await?;
     let target_bucket = ctx.bucket();
-    let uploaded = if target_bucket.name == *bucket {
-        if !target_bucket.contains(key).await? {
-            return Err(refused(format!(
-                "the source's artifact s3://{bucket}/{key} is gone; redeploy {} first",
-                args.from
-            )));
+    let mut uploaded = false;
+    for key in keys.values() {
+        if target_bucket.name == *bucket {
+            if !target_bucket.contains(key).await? {
+                return Err(refused(format!(
+                    "the source's artifact s3://{bucket}/{key} is gone; redeploy {} first",
+                    args.from
+                )));
+            }
+        } else {
+            // Another account or region: the artifact is copied as it is, never rebuilt.
+            target_bucket.ensure().await?;
+            uploaded |= target_bucket.copy_from(bucket, key).await?;
         }
-        false
-    } else {
-        // Another account or region: the artifact is copied as it is, never rebuilt.
-        target_bucket.ensure().await?;
-        target_bucket.copy_from(bucket, key).await?
-    };
+    }
     let template = tickets_infra::ticket_stack(&ctx.env).to_json_compact();
     let artifact = ArtifactReport {
         bucket: target_bucket.name.clone(),
-        key: key.clone(),
+        key: keys.get(ARTIFACT_KEY).cloned().unwrap_or_default(),
+        keys,
         uploaded,
     };
     rollout(&ctx, &template, artifact, &args.safety).await

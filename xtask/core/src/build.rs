@@ -1,4 +1,5 @@
-//! `cargo xtask build`: the Lambda's `bootstrap`, checked and packed into a deterministic zip.
+//! `cargo xtask build`: every function's release binary, checked and packed as `bootstrap`
+//! into a deterministic zip.
 
 use anyhow::Result;
 use xtask_core::lambda::arch::Arch;
@@ -15,15 +16,16 @@ pub struct Args {
 
 /// Builds, checks and packs; prints what it made.
 pub fn run(args: Args) -> Result<()> {
-    let artifact = artifact::build(args.arch)?;
-    println!(
-        "{}  {} ({})\n{}  {}\nsha256 {}",
-        shown(&artifact.zip),
-        human_bytes(artifact.zip_bytes),
-        artifact.arch.lambda_name(),
-        shown(&artifact.binary),
-        human_bytes(artifact.binary_bytes),
-        artifact.sha256
-    );
+    for artifact in artifact::build(args.arch)? {
+        println!(
+            "{}  {} ({})\n{}  {}\nsha256 {}",
+            shown(&artifact.zip),
+            human_bytes(artifact.zip_bytes),
+            artifact.arch.lambda_name(),
+            shown(&artifact.binary),
+            human_bytes(artifact.binary_bytes),
+            artifact.sha256
+        );
+    }
     Ok(())
 }

@@ -19,7 +19,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Build the Lambda's bootstrap (release) and pack it into a deterministic zip.
+    /// Build every Lambda function (release) and pack each into a deterministic zip.
     Build(build::Args),
     /// Render the CloudFormation template of an environment.
     Synth(synth::Args),

@@ -23,7 +23,7 @@ pub fn run(args: Args) -> Result<()> {
     let started = Instant::now();
     let root = root();
     let tools = python::ensure(&root)?;
-    // The deployment and local-API tests run the release bootstrap; build it once, up front.
+    // The deployment and local-API tests run the release functions; build them once, up front.
     artifact::build(Arch::X86_64)?;
     let moto = MotoServer::start(&tools.python)?;
     eprintln!("xtask: moto server at {}", moto.endpoint);

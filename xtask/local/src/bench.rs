@@ -71,7 +71,8 @@ pub fn run(args: Args, runtime: &Runtime) -> Result<()> {
         Arch::X86_64
     };
     // The artifact the cloud runs (zip included, for its size); the binary is what we run.
-    let artifact = artifact::build(arch)?;
+    let artifacts = artifact::build(arch)?;
+    let artifact = artifacts.first().context("no function was built")?;
     let template = LocalTemplate::synthesize(&args.env)?;
     let state = target_dir()?.join("bench");
 

@@ -47,6 +47,8 @@ pub(super) fn declare(
                 topic_arn: topic.reference(),
                 protocol: SubscriptionProtocol::Email,
                 endpoint: email.as_str().to_owned(),
+                filter_policy: None,
+                filter_policy_scope: None,
             },
         ));
     }

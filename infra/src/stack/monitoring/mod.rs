@@ -35,6 +35,20 @@ pub struct Watched {
     pub table_name: Expr,
     /// The access log group, when the stage writes one.
     pub access_logs: Option<Expr>,
+    /// The event path.
+    pub events: WatchedEvents,
+}
+
+/// The names the event path is measured under.
+pub struct WatchedEvents {
+    /// The dead-letter queue's name.
+    pub dead_letter_queue: Expr,
+    /// The pipe's name.
+    pub pipe_name: Expr,
+    /// The notification rule's name.
+    pub rule_name: Expr,
+    /// The bus's name.
+    pub bus_name: Expr,
 }
 
 /// What the rest of the stack needs from monitoring.
@@ -317,6 +331,7 @@ pub fn signals(environment: &Environment, watched: &Watched) -> Vec<Signal> {
             rollback: false,
         },
     ]);
+    signals.extend(event_signals(environment, &watched.events));
     signals.extend(route_signals(watched, percent, p99));
     signals.extend(OPERATIONS.iter().map(|operation| {
         counted(
@@ -328,6 +343,57 @@ pub fn signals(environment: &Environment, watched: &Watched) -> Vec<Signal> {
         )
     }));
     signals
+}
+
+/// The event path: dead letters waiting, batches the pipe gave up on, and notifications
+/// the bus could not deliver. None rolls back a deployment: the API answers either way.
+fn event_signals(environment: &Environment, events: &WatchedEvents) -> Vec<Signal> {
+    let dead_letters = MetricSpec {
+        namespace: "AWS/SQS",
+        name: "ApproximateNumberOfMessagesVisible",
+        dimensions: vec![("QueueName", events.dead_letter_queue.clone())],
+        stat: "Maximum",
+    };
+    let pipe = MetricSpec {
+        namespace: "AWS/EventBridge/Pipes",
+        name: "ExecutionFailed",
+        dimensions: vec![("PipeName", events.pipe_name.clone())],
+        stat: "Sum",
+    };
+    let notifications = MetricSpec {
+        namespace: "AWS/Events",
+        name: "FailedInvocations",
+        dimensions: vec![
+            ("EventBusName", events.bus_name.clone()),
+            ("RuleName", events.rule_name.clone()),
+        ],
+        stat: "Sum",
+    };
+    let one = Threshold::try_from(1).expect("1 is a threshold");
+    vec![
+        counted(
+            "EventsDeadLetters",
+            "Events in the dead-letter queue",
+            dead_letters,
+            Threshold::try_from(environment.events.dead_letter_alarm_threshold.get())
+                .unwrap_or(one),
+            false,
+        ),
+        counted(
+            "EventsPipeFailures",
+            "Event pipe failures",
+            pipe,
+            one,
+            false,
+        ),
+        counted(
+            "NotificationFailures",
+            "Notifications not delivered",
+            notifications,
+            one,
+            false,
+        ),
+    ]
 }
 
 /// The 5xx rate and p99 latency of every route but CORS preflight, which the function

@@ -12,16 +12,15 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule, VersioningConfiguration,
 };
 use std::path::Path;
-use tickets_manifest::FUNCTION_NAME;
 
 /// The bucket for `account` in `region`: one per account and region, shared by stacks.
 pub fn bucket_name(account: &str, region: &str) -> String {
     format!("tickets-artifacts-{account}-{region}")
 }
 
-/// The key of the zip with this SHA-256.
-pub fn key(sha256: &str) -> String {
-    format!("{FUNCTION_NAME}/{sha256}.zip")
+/// The key of `function`'s zip with this SHA-256.
+pub fn key(function: &str, sha256: &str) -> String {
+    format!("{function}/{sha256}.zip")
 }
 
 /// Whether `s3://bucket/key` exists (a missing bucket counts as a missing object).

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Instant;
 use tickets_infra::cfn::resource_info;
-use tickets_infra::stack::parameter::{ARTIFACT_BUCKET, ARTIFACT_KEY, DEPLOYMENT_CONFIG};
+use tickets_infra::stack::parameter::{ARTIFACT_BUCKET, DEPLOYMENT_CONFIG};
 use xtask_core::outcome::{deploy_failed, refused};
 use xtask_core::stack_name::{self, Outputs};
 use xtask_core::tools::workspace::shown;
@@ -48,16 +48,27 @@ pub struct Report {
     pub seconds: f64,
 }
 
-/// The artifact a rollout deployed.
+/// The artifacts a rollout deployed, one per function.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ArtifactReport {
     /// Bucket.
     pub bucket: String,
-    /// Key.
+    /// Key of the API function's zip.
     pub key: String,
-    /// Whether this run uploaded (or copied) it.
+    /// Every function's key, by the template parameter that takes it.
+    pub keys: BTreeMap<String, String>,
+    /// Whether this run uploaded (or copied) any of them.
     pub uploaded: bool,
+}
+
+impl ArtifactReport {
+    /// The template's parameters: the bucket and every function's key.
+    pub fn parameters(&self) -> BTreeMap<String, String> {
+        let mut parameters = self.keys.clone();
+        parameters.insert(ARTIFACT_BUCKET.to_owned(), self.bucket.clone());
+        parameters
+    }
 }
 
 /// Diff, confirm, create or update, follow, and record outputs.
@@ -72,10 +83,7 @@ pub async fn rollout(
     let stack = ctx.stack.as_str();
     let new_template: Value =
         serde_json::from_str(template).context("the template to deploy is not JSON")?;
-    let mut parameters = BTreeMap::from([
-        (ARTIFACT_BUCKET.to_owned(), artifact.bucket.clone()),
-        (ARTIFACT_KEY.to_owned(), artifact.key.clone()),
-    ]);
+    let mut parameters = artifact.parameters();
 
     check_function_code(ctx, &new_template, &parameters).await?;
     check_api_logging(ctx, &new_template).await?;

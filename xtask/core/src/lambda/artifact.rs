@@ -1,5 +1,7 @@
-//! The function's artifact: the release `bootstrap` for an instruction set, built by cargo
-//! into its target directory, checked, and packed as `<target>/lambda/manage-tickets/bootstrap.zip`.
+//! The functions' artifacts: each function the manifest declares
+//! (`tickets_manifest::functions::FUNCTIONS`) built in release mode for an instruction set by
+//! cargo into its target directory, checked, and packed as `<target>/lambda/<function>/bootstrap.zip`
+//! (its binary as `bootstrap`, whatever cargo calls it).
 
 use super::arch::Arch;
 use super::elf::check_binary;
@@ -11,11 +13,13 @@ use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
-use tickets_manifest::FUNCTION_NAME;
+use tickets_manifest::functions::{FUNCTIONS, Function, TICKETS_API};
 
 /// A built, checked and packed function.
 #[derive(Debug, Clone)]
 pub struct Artifact {
+    /// Which function.
+    pub function: Function,
     /// The zip Lambda runs.
     pub zip: PathBuf,
     /// The unzipped `bootstrap`.
@@ -30,21 +34,34 @@ pub struct Artifact {
     pub arch: Arch,
 }
 
-/// Where the zip is written: `<target>/lambda/manage-tickets/bootstrap.zip`.
+/// Where the API function's zip is written: `<target>/lambda/manage-tickets/bootstrap.zip`.
 pub fn zip_path() -> Result<PathBuf> {
+    zip_path_of(TICKETS_API)
+}
+
+/// Where `function`'s zip is written: `<target>/lambda/<function>/bootstrap.zip`.
+pub fn zip_path_of(function: Function) -> Result<PathBuf> {
     Ok(target_dir()?
         .join("lambda")
-        .join(FUNCTION_NAME)
+        .join(function.name)
         .join("bootstrap.zip"))
 }
 
-/// Builds `bootstrap` in release mode for `arch`, refuses a binary Lambda cannot run, and
-/// writes the zip ([`zip_path`]).
-pub fn build(arch: Arch) -> Result<Artifact> {
+/// Builds every function for `arch` ([`build_function`]), the API's first.
+pub fn build(arch: Arch) -> Result<Vec<Artifact>> {
+    FUNCTIONS
+        .iter()
+        .map(|function| build_function(*function, arch))
+        .collect()
+}
+
+/// Builds `function` in release mode for `arch`, refuses a binary Lambda cannot run, and
+/// writes its zip ([`zip_path_of`]).
+pub fn build_function(function: Function, arch: Arch) -> Result<Artifact> {
     let started = Instant::now();
-    let binary = compile(arch)?;
+    let binary = compile_function(function, arch)?;
     let bytes = std::fs::read(&binary).with_context(|| format!("reading {}", binary.display()))?;
-    let zip = zip_path()?;
+    let zip = zip_path_of(function)?;
     // Deflating the binary takes over a second; skip it when the zip already holds it.
     let stamp = zip.with_extension("zip.bootstrap-sha256");
     let binary_sha256 = sha256_hex(&bytes);
@@ -56,8 +73,13 @@ pub fn build(arch: Arch) -> Result<Artifact> {
             .with_context(|| format!("writing {}", stamp.display()))?;
     }
     let packed = std::fs::read(&zip)?;
-    eprintln!("xtask: built and packed in {:.1?}", started.elapsed());
+    eprintln!(
+        "xtask: built and packed {} in {:.1?}",
+        function.name,
+        started.elapsed()
+    );
     Ok(Artifact {
+        function,
         sha256: sha256_hex(&packed),
         zip_bytes: packed.len() as u64,
         binary_bytes: bytes.len() as u64,
@@ -67,12 +89,21 @@ pub fn build(arch: Arch) -> Result<Artifact> {
     })
 }
 
-/// Builds the release `bootstrap` for `arch` (a no-op when nothing changed) and checks it;
-/// returns its path.
+/// Builds the API's release `bootstrap` for `arch` (a no-op when nothing changed) and
+/// checks it; returns its path.
 pub fn compile(arch: Arch) -> Result<PathBuf> {
+    compile_function(TICKETS_API, arch)
+}
+
+/// Builds `function`'s release binary for `arch` (a no-op when nothing changed) and checks
+/// it; returns its path. One cargo run per function: built together, the packages would
+/// share features (the enrichment would get the API's DynamoDB SDK features).
+pub fn compile_function(function: Function, arch: Arch) -> Result<PathBuf> {
     check_toolchain(arch)?;
     eprintln!(
-        "xtask: building bootstrap ({}, release)",
+        "xtask: building {} ({}, {}, release)",
+        function.binary,
+        function.name,
         arch.lambda_name()
     );
     let status = cargo()
@@ -82,18 +113,21 @@ pub fn compile(arch: Arch) -> Result<PathBuf> {
             "--quiet",
             "--release",
             "--package",
-            "manage-tickets",
+            function.package,
             "--bin",
-            "bootstrap",
+            function.binary,
             "--target",
         ])
         .arg(arch.triple())
         .status()
         .context("running cargo")?;
     if !status.success() {
-        bail!("cargo build of bootstrap failed (see above)");
+        bail!("cargo build of {} failed (see above)", function.binary);
     }
-    let binary = target_dir()?.join(arch.triple()).join("release/bootstrap");
+    let binary = target_dir()?
+        .join(arch.triple())
+        .join("release")
+        .join(function.binary);
     let bytes = std::fs::read(&binary).with_context(|| format!("reading {}", binary.display()))?;
     check_binary(&bytes, arch)?;
     Ok(binary)

@@ -139,21 +139,27 @@ fn deploy_and_repeat(root: &Path, endpoint: &str) -> Result<DeployTime> {
     })
 }
 
-/// The build time `deploy` prints (`xtask: built and packed in 412.3ms`), in seconds.
+/// The build time `deploy` prints (`xtask: built and packed manage-tickets in 412.3ms`,
+/// one line per function), in seconds, all functions together.
 fn build_time(output: &str) -> Option<f64> {
-    let line = output
+    let times: Vec<f64> = output
         .lines()
-        .find_map(|l| l.strip_prefix("xtask: built and packed in "))?;
-    let line = line.trim();
-    let split = line.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
-    let (number, unit) = line.split_at(split);
-    let number: f64 = number.parse().ok()?;
-    match unit {
-        "s" => Some(number),
-        "ms" => Some(number / 1e3),
-        "µs" => Some(number / 1e6),
-        _ => None,
-    }
+        .filter_map(|l| l.strip_prefix("xtask: built and packed "))
+        .filter_map(|l| l.rsplit_once(" in ").map(|(_, time)| time))
+        .map(|time| {
+            let time = time.trim();
+            let split = time.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+            let (number, unit) = time.split_at(split);
+            let number: f64 = number.parse().ok()?;
+            match unit {
+                "s" => Some(number),
+                "ms" => Some(number / 1e3),
+                "µs" => Some(number / 1e6),
+                _ => None,
+            }
+        })
+        .collect::<Option<Vec<f64>>>()?;
+    (!times.is_empty()).then(|| times.iter().sum())
 }
 
 /// Runs the cloud tools' binary (what `cargo xtask deploy` runs, without cargo's own
@@ -200,10 +206,9 @@ mod tests {
 
     #[test]
     fn reads_the_build_time_deploy_prints() {
-        let output =
-            "xtask: building bootstrap (x86_64, release)\nxtask: built and packed in 412.5ms\n";
-        assert_eq!(build_time(output), Some(0.4125));
-        assert_eq!(build_time("xtask: built and packed in 1.5s"), Some(1.5));
+        let output = "xtask: building bootstrap (x86_64, release)\nxtask: built and packed manage-tickets in 412.5ms\nxtask: built and packed ticket-events in 100ms\n";
+        assert!((build_time(output).unwrap() - 0.5125).abs() < 1e-9);
+        assert_eq!(build_time("xtask: built and packed x in 1.5s"), Some(1.5));
         assert_eq!(build_time("nothing built"), None);
     }
 }
