@@ -394,4 +394,25 @@ impl Cfn {
             })
             .collect())
     }
+
+    /// Each resource's physical id, by logical id (resources not created yet are left out).
+    pub async fn physical_ids(&self, stack: &str) -> Result<BTreeMap<String, String>> {
+        let output = self
+            .client
+            .describe_stack_resources()
+            .stack_name(stack)
+            .send()
+            .await
+            .map_err(|e| explain(&format!("listing resources of {stack}"), e))?;
+        Ok(output
+            .stack_resources()
+            .iter()
+            .filter_map(|r| {
+                Some((
+                    r.logical_resource_id()?.to_owned(),
+                    r.physical_resource_id()?.to_owned(),
+                ))
+            })
+            .collect())
+    }
 }
