@@ -4,9 +4,11 @@
 //! Cognito). A command with parts of its own keeps them in its folder (`migrate/`).
 
 mod aws;
+mod bootstrap;
 mod deploy;
 mod destroy;
 mod diff;
+mod logs;
 mod migrate;
 mod outputs;
 mod promote;
@@ -28,6 +30,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Prepare an account and region once: API Gateway's CloudWatch role (never replaced).
+    Bootstrap(bootstrap::Args),
     /// Build, upload and roll out a stack (diff first; refuses to lose data).
     Deploy(deploy::Args),
     /// Show what `deploy` would change.
@@ -42,6 +46,8 @@ enum Command {
     Destroy(destroy::Args),
     /// Copy the original table's tickets into a stack's table: resumable, verified.
     Migrate(migrate::Args),
+    /// Show a deployed function's log lines (or its stage's access log), and follow them.
+    Logs(logs::Args),
     /// Print an ID token for a user of a deployed stack's user pool.
     Token(token::Args),
     /// Run a full scenario against a deployed API; fails if any step does not match.
@@ -65,6 +71,7 @@ fn run(command: Command) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         match command {
+            Command::Bootstrap(args) => bootstrap::run(args).await,
             Command::Deploy(args) => deploy::run(args).await,
             Command::Diff(args) => diff::run(args).await,
             Command::Outputs(args) => outputs::run(args).await,
@@ -72,6 +79,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             Command::Promote(args) => promote::run(args).await,
             Command::Destroy(args) => destroy::run(args).await,
             Command::Migrate(args) => migrate::run(args).await,
+            Command::Logs(args) => logs::run(args).await,
             Command::Token(args) => token::run(args).await,
             Command::Smoke(args) => smoke::run(args).await,
         }

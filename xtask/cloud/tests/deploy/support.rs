@@ -58,7 +58,7 @@ impl Run {
     }
 }
 
-fn aws_env(command: &mut Command) -> &mut Command {
+pub fn aws_env(command: &mut Command) -> &mut Command {
     command
         .env("AWS_ENDPOINT_URL", moto())
         .env("AWS_ACCESS_KEY_ID", "testing")
@@ -71,8 +71,23 @@ fn aws_env(command: &mut Command) -> &mut Command {
         .env_remove("AWS_PROFILE")
 }
 
+/// Gives the tests' moto account what `cargo xtask bootstrap` gives a real one (API
+/// Gateway's CloudWatch role), once, so that stacks with access logs deploy.
+fn bootstrapped() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        aws(&[
+            "apigateway",
+            "update-account",
+            "--patch-operations",
+            "op=replace,path=/cloudwatchRoleArn,value=arn:aws:iam::123456789012:role/xtask-tests",
+        ]);
+    });
+}
+
 /// Runs `xtask` with `args`, with environments read from `config_root` when given.
 pub fn xtask(args: &[&str], config_root: Option<&Path>) -> Run {
+    bootstrapped();
     let mut command = Command::new(env!("CARGO_BIN_EXE_xtask-cloud"));
     aws_env(&mut command)
         .current_dir(root())
