@@ -84,8 +84,9 @@ pub struct Args {
     /// Parallel scan segments.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1000))]
     segments: u32,
-    /// Most writes in flight (halved while DynamoDB throttles).
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    /// Most write requests in flight, a transaction of up to 25 tickets being one (halved
+    /// while DynamoDB throttles).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1000))]
     concurrency: u32,
     /// Tickets compared field by field by the verification.
     #[arg(long, default_value_t = 200)]
@@ -102,6 +103,10 @@ pub struct Args {
     /// Items per Scan page (and per checkpoint).
     #[arg(long, hide = true, default_value_t = 500, value_parser = clap::value_parser!(i32).range(1..=10_000))]
     page_size: i32,
+    /// How often, in milliseconds, the progress line is drawn [default: 100 on a terminal,
+    /// 10 000 otherwise].
+    #[arg(long, hide = true, value_name = "MS")]
+    progress_every: Option<u64>,
     /// Where checkpoints and reports go [default: .tickets/migrate].
     #[arg(long, hide = true, env = "TICKETS_MIGRATE_DIR")]
     checkpoint_dir: Option<PathBuf>,
@@ -279,6 +284,7 @@ pub async fn run(args: Args) -> Result<()> {
         seconds: 0.0,
         items_per_second: 0.0,
         throttled: 0,
+        lowest_concurrency: u64::from(args.concurrency),
         invalid: Vec::new(),
         repaired: Vec::new(),
         conflicts: Vec::new(),
@@ -297,7 +303,11 @@ pub async fn run(args: Args) -> Result<()> {
                 since,
                 page_size: args.page_size,
                 pacer: Pacer::new(args.concurrency as usize),
-                progress: Progress::new(label, Some(total)),
+                progress: Progress::new(
+                    label,
+                    Some(total),
+                    args.progress_every.map(std::time::Duration::from_millis),
+                ),
                 checkpoint: checkpoint.map(Mutex::new),
             })
         };
@@ -377,6 +387,7 @@ pub async fn run(args: Args) -> Result<()> {
         report.seconds = copy.progress.seconds();
         report.items_per_second = copy.progress.rate();
         report.throttled = copy.pacer.throttles();
+        report.lowest_concurrency = copy.pacer.lowest() as u64;
         report.checkpoint = Some(shown(&path));
     }
 
@@ -405,7 +416,9 @@ pub async fn run(args: Args) -> Result<()> {
     print(&report, &report_path, args.json)?;
     if report.outcome == "not_verified" {
         return Err(NotVerified(format!(
-            "the target does not match the source (see the verification above{})",
+            "the target does not match the source (see the verification above{}): rerun without \
+             --verify-only to copy what is missing, run a catch-up (--since checkpoint) for what \
+             changed in the source, and settle each conflict by hand",
             if report.conflicts.is_empty() {
                 ""
             } else {

@@ -1,36 +1,26 @@
-//! The copy: a parallel `Scan` of the source, one task per segment, each page's items mapped
-//! and written concurrently (as many in flight as the [`Pacer`] allows), then the segment's
-//! checkpoint recorded. A crash loses at most the pages in flight, which a resumed run reads
-//! again: their items are then found "already migrated", never copied twice.
-//!
-//! Every write is a conditional `PutItem` (`BatchWriteItem` cannot carry a condition):
-//! - a new ticket only where none exists (`attribute_not_exists(pk)`), asking for the item
-//!   that is there when the condition fails (`ReturnValuesOnConditionCheckFailure`), so a
-//!   rerun needs one request per item, as the first run did;
-//! - in a catch-up run (`--since`), a ticket changed in the source replaces the target's
-//!   only while the migration is still its last writer and its version is the one read
-//!   (`updatedBy = :actor AND version = :seen`), taking the next version: a ticket written
-//!   through the new API is never overwritten.
+//! The copy: a parallel `Scan` of the source, one task per segment; each page's items are
+//! mapped, the new tickets written in transactions ([`write`], as many in flight as the
+//! [`Pacer`] allows), then the segment's checkpoint recorded. A crash loses at most the pages
+//! in flight, which a resumed run reads again: their items are then found "already
+//! migrated", never copied twice.
+
+mod write;
 
 use super::checkpoint::{
     CheckpointFile, Conflict, Counts, ItemReport, Segment, key_from_json, key_to_json,
 };
-use super::mapping::{self, Item, Mapped, Rejected};
+use super::mapping::{self, Item, Rejected};
 use super::pacer::{Pacer, is_throttle};
 use super::progress::Progress;
 use super::tables::Table;
 use crate::aws::sdk::explain;
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result};
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tickets_domain::Timestamp;
-use tickets_domain::field::{UPDATED_BY, VERSION};
-use tickets_domain::stored::{StoredTicket, ticket_pk};
-use tickets_manifest::table::attr;
 use tokio::task::JoinSet;
+use write::NewTicket;
 
 /// Attempts at one request while DynamoDB keeps throttling, beyond the SDK's own retries.
 const THROTTLED_ATTEMPTS: u32 = 12;
@@ -71,7 +61,7 @@ pub struct Pass {
 }
 
 /// What became of one item.
-enum Outcome {
+pub(super) enum Outcome {
     Copied,
     Updated,
     Already,
@@ -130,11 +120,10 @@ impl Segment {
     }
 }
 
-/// Whether two stored tickets hold the same content (the version aside: a catch-up bumps it).
-fn same_content(a: &StoredTicket, b: &StoredTicket) -> bool {
-    let mut a = a.clone();
-    a.ticket.version = b.ticket.version;
-    a == *b
+/// A source item, mapped: settled already, or a new ticket to write.
+enum Prepared {
+    Done(Outcome, Option<ItemReport>, Vec<String>),
+    New(Box<NewTicket>),
 }
 
 impl Pass {
@@ -177,21 +166,33 @@ impl Pass {
         loop {
             let start = segment.last_key.as_ref().map(key_from_json);
             let (items, last_key) = self.scan(index, total, start).await?;
-            let mut writes = JoinSet::new();
+            let mut new = Vec::new();
             for item in items {
+                match self.prepare(&item) {
+                    Prepared::Done(outcome, repairs, extras) => {
+                        segment.note(outcome, repairs, extras);
+                        self.progress.add(1);
+                    }
+                    Prepared::New(ticket) => new.push(*ticket),
+                }
+            }
+            let mut writes = JoinSet::new();
+            for transaction in write::transactions(new) {
                 let pass = Arc::clone(&self);
-                writes.spawn(async move { pass.item(item).await });
+                writes.spawn(async move { pass.write_new(transaction).await });
             }
             while let Some(done) = writes.join_next().await {
-                let (outcome, repairs, extras) = match done.context("a write panicked")? {
-                    Ok(done) => done,
+                let written = match done.context("a write panicked")? {
+                    Ok(written) => written,
                     Err(err) => {
                         writes.abort_all();
                         return Err(err);
                     }
                 };
-                segment.note(outcome, repairs, extras);
-                self.progress.add(1);
+                for (outcome, repairs, extras) in written {
+                    segment.note(outcome, repairs, extras);
+                    self.progress.add(1);
+                }
             }
             segment.last_key = last_key.as_ref().map(key_to_json).transpose()?;
             segment.done = segment.last_key.is_none();
@@ -204,6 +205,49 @@ impl Pass {
             if segment.done {
                 return Ok(segment);
             }
+        }
+    }
+
+    /// Maps one source item: what became of it, or the new ticket to write.
+    fn prepare(&self, item: &Item) -> Prepared {
+        let mapped = match mapping::map(item, &self.actor, self.repair) {
+            Ok(mapped) => mapped,
+            Err(rejected) => {
+                let extras = rejected.extras.clone();
+                return Prepared::Done(Outcome::Invalid(rejected), None, extras);
+            }
+        };
+        let repairs = (!mapped.repairs.is_empty()).then(|| ItemReport {
+            id: mapping::source_id(item),
+            problems: mapped.repairs.clone(),
+        });
+        let unchanged = self
+            .since
+            .is_some_and(|since| mapped.stored.ticket.updated_at <= since);
+        if unchanged || self.writes == Writes::None {
+            let outcome = if unchanged {
+                Outcome::Unchanged
+            } else {
+                Outcome::WouldCopy
+            };
+            return Prepared::Done(outcome, repairs, mapped.extras);
+        }
+        match serde_dynamo::to_item(&mapped.stored) {
+            Ok(stored) => Prepared::New(Box::new(NewTicket {
+                item: stored,
+                mapped,
+                repairs,
+            })),
+            // A StoredTicket always becomes an item; should it not, the item is reported.
+            Err(err) => Prepared::Done(
+                Outcome::Conflict(Conflict {
+                    id: mapped.stored.ticket.id.to_string(),
+                    reason: format!("could not be written as a DynamoDB item ({err})"),
+                    fix: "report this as a bug of cargo xtask migrate".into(),
+                }),
+                repairs,
+                mapped.extras,
+            ),
         }
     }
 
@@ -245,203 +289,6 @@ impl Pass {
             }
         }
     }
-
-    async fn item(&self, item: Item) -> Result<(Outcome, Option<ItemReport>, Vec<String>)> {
-        let mapped = match mapping::map(&item, &self.actor, self.repair) {
-            Ok(mapped) => mapped,
-            Err(rejected) => {
-                let extras = rejected.extras.clone();
-                return Ok((Outcome::Invalid(rejected), None, extras));
-            }
-        };
-        let repairs = (!mapped.repairs.is_empty()).then(|| ItemReport {
-            id: mapping::source_id(&item),
-            problems: mapped.repairs.clone(),
-        });
-        let outcome = self.write(&mapped).await?;
-        Ok((outcome, repairs, mapped.extras))
-    }
-
-    async fn write(&self, mapped: &Mapped) -> Result<Outcome> {
-        let ticket = &mapped.stored.ticket;
-        if let Some(since) = self.since
-            && ticket.updated_at <= since
-        {
-            return Ok(Outcome::Unchanged);
-        }
-        if self.writes == Writes::None {
-            return Ok(Outcome::WouldCopy);
-        }
-        let item: Item = serde_dynamo::to_item(&mapped.stored)
-            .map_err(|e| anyhow!("ticket {} could not be written as an item: {e}", ticket.id))?;
-        // A ticket deleted between the failed condition and our read is written again.
-        for _ in 0..3 {
-            let existing = match self.put(&item, None).await? {
-                Put::Written => return Ok(Outcome::Copied),
-                Put::Exists(Some(existing)) => existing,
-                Put::Exists(None) => match self.get(&mapped.stored).await? {
-                    Some(existing) => existing,
-                    None => continue,
-                },
-            };
-            return self.compare(mapped, &item, existing).await;
-        }
-        Err(anyhow!(
-            "ticket {} keeps appearing and disappearing in {}: is something else writing there?",
-            ticket.id,
-            self.target.place
-        ))
-    }
-
-    /// The target holds `existing` under this ticket's key.
-    async fn compare(&self, mapped: &Mapped, item: &Item, existing: Item) -> Result<Outcome> {
-        let id = mapped.stored.ticket.id;
-        let existing: StoredTicket = match serde_dynamo::from_item(existing) {
-            Ok(stored) => stored,
-            Err(err) => {
-                return Ok(Outcome::Conflict(Conflict {
-                    id: id.to_string(),
-                    reason: format!(
-                        "the target holds an item with this key that is not a readable ticket ({err})"
-                    ),
-                    fix: "inspect that item in the target; delete it if it is debris, then rerun"
-                        .into(),
-                }));
-            }
-        };
-        if same_content(&existing, &mapped.stored) {
-            return Ok(Outcome::Already);
-        }
-        let ticket = &existing.ticket;
-        if ticket.updated_by != self.actor {
-            return Ok(Outcome::Conflict(Conflict {
-                id: id.to_string(),
-                reason: format!(
-                    "changed through the new API since it was migrated (version {}, by {}); not overwritten",
-                    ticket.version, ticket.updated_by
-                ),
-                fix: "compare it with the source and make any change that still matters through the API"
-                    .into(),
-            }));
-        }
-        if self.writes != Writes::CatchUp {
-            return Ok(Outcome::Conflict(Conflict {
-                id: id.to_string(),
-                reason: "the source changed since it was migrated; not overwritten".into(),
-                fix: "copy the change with a catch-up run: --since checkpoint (or --since <a time before the change>)"
-                    .into(),
-            }));
-        }
-        let mut next = item.clone();
-        next.insert(
-            VERSION.to_owned(),
-            AttributeValue::N((ticket.version + 1).to_string()),
-        );
-        match self.put(&next, Some(ticket.version)).await? {
-            Put::Written => Ok(Outcome::Updated),
-            Put::Exists(_) => Ok(Outcome::Conflict(Conflict {
-                id: id.to_string(),
-                reason: "changed in the target while this run was updating it; not overwritten"
-                    .into(),
-                fix: "run the catch-up again".into(),
-            })),
-        }
-    }
-
-    /// A conditional `PutItem`: new (`replacing: None`), or replacing the version given while
-    /// the migration is its last writer; retried while throttled.
-    async fn put(&self, item: &Item, replacing: Option<u64>) -> Result<Put> {
-        let mut attempt = 0;
-        loop {
-            let mut request = self
-                .target
-                .client
-                .put_item()
-                .table_name(&self.target.name)
-                .set_item(Some(item.clone()))
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                )
-                .expression_attribute_names("#pk", attr::PK);
-            request = match replacing {
-                None => request.condition_expression("attribute_not_exists(#pk)"),
-                Some(version) => request
-                    .condition_expression("attribute_exists(#pk) AND #by = :actor AND #v = :v")
-                    .expression_attribute_names("#by", UPDATED_BY)
-                    .expression_attribute_names("#v", VERSION)
-                    .expression_attribute_values(":actor", AttributeValue::S(self.actor.clone()))
-                    .expression_attribute_values(":v", AttributeValue::N(version.to_string())),
-            };
-            let permit = self.pacer.acquire().await;
-            let result = request.send().await;
-            drop(permit);
-            match result {
-                Ok(_) => {
-                    self.pacer.succeeded();
-                    return Ok(Put::Written);
-                }
-                Err(err) => {
-                    if let Some(PutItemError::ConditionalCheckFailedException(failed)) =
-                        err.as_service_error()
-                    {
-                        self.pacer.succeeded();
-                        return Ok(Put::Exists(failed.item().cloned()));
-                    }
-                    if is_throttle(err.code()) && attempt < THROTTLED_ATTEMPTS {
-                        tokio::time::sleep(self.pacer.throttled(attempt)).await;
-                        attempt += 1;
-                        continue;
-                    }
-                    let pk = match item.get(attr::PK) {
-                        Some(AttributeValue::S(pk)) => pk.clone(),
-                        _ => String::new(),
-                    };
-                    return Err(explain(
-                        &format!("writing {pk} to {}", self.target.place),
-                        err,
-                    ));
-                }
-            }
-        }
-    }
-
-    /// The target's item for this ticket (a consistent read), when the failed condition did
-    /// not return it.
-    async fn get(&self, stored: &StoredTicket) -> Result<Option<Item>> {
-        let pk = ticket_pk(&stored.ticket.id);
-        let mut attempt = 0;
-        loop {
-            let result = self
-                .target
-                .client
-                .get_item()
-                .table_name(&self.target.name)
-                .key(attr::PK, AttributeValue::S(pk.clone()))
-                .consistent_read(true)
-                .send()
-                .await;
-            match result {
-                Ok(found) => return Ok(found.item),
-                Err(err) if is_throttle(err.code()) && attempt < THROTTLED_ATTEMPTS => {
-                    tokio::time::sleep(self.pacer.throttled(attempt)).await;
-                    attempt += 1;
-                }
-                Err(err) => {
-                    return Err(explain(
-                        &format!("reading {pk} from {}", self.target.place),
-                        err,
-                    ));
-                }
-            }
-        }
-    }
-}
-
-/// The answer to a conditional write.
-enum Put {
-    Written,
-    /// The condition failed; the item there, when DynamoDB returned it.
-    Exists(Option<Item>),
 }
 
 /// The counts of all segments.

@@ -35,6 +35,7 @@ pub struct Pacer {
 
 struct State {
     limit: f64,
+    lowest: f64,
     in_flight: usize,
     throttles: u64,
     last_cut: Option<Instant>,
@@ -57,6 +58,7 @@ impl Pacer {
         Pacer {
             state: Mutex::new(State {
                 limit: max as f64,
+                lowest: max as f64,
                 in_flight: 0,
                 throttles: 0,
                 last_cut: None,
@@ -101,6 +103,7 @@ impl Pacer {
             .is_none_or(|cut| now.duration_since(cut) >= CUT_WINDOW)
         {
             state.limit = (state.limit / 2.0).max(1.0);
+            state.lowest = state.lowest.min(state.limit);
             state.last_cut = Some(now);
         }
         // 50 ms, doubling, at most 5 s, with a little jitter from the clock.
@@ -116,6 +119,11 @@ impl Pacer {
     #[cfg(test)]
     pub fn limit(&self) -> usize {
         (self.state.lock().expect("pacer").limit as usize).max(1)
+    }
+
+    /// The lowest the limit went, rounded down.
+    pub fn lowest(&self) -> usize {
+        (self.state.lock().expect("pacer").lowest as usize).max(1)
     }
 
     /// Throttles seen so far.
@@ -146,6 +154,7 @@ mod tests {
             pacer.succeeded();
         }
         assert_eq!(pacer.limit(), 32, "never above the maximum");
+        assert_eq!(pacer.lowest(), 8);
         assert_eq!(pacer.throttles(), 11);
     }
 

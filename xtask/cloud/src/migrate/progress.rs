@@ -1,6 +1,6 @@
 //! A progress bar on stderr: items done of the source's (approximate) item count, the rate
 //! and the time left. On a terminal it redraws one line ten times a second; otherwise (CI,
-//! a pipe) it prints a line every ten seconds. Written here rather than taken from a crate:
+//! a pipe) it prints a line every ten seconds (or as often as `--progress-every` says). Written here rather than taken from a crate:
 //! one line of text does not need `indicatif`'s terminal handling and its dependencies.
 
 use std::io::{IsTerminal, Write};
@@ -15,18 +15,27 @@ pub struct Progress {
     done: AtomicU64,
     started: Instant,
     terminal: bool,
+    every: Duration,
     last_draw: Mutex<Option<Instant>>,
 }
 
 impl Progress {
-    /// A pass over about `total` items (DynamoDB's `ItemCount`, refreshed every few hours).
-    pub fn new(label: &'static str, total: Option<u64>) -> Self {
+    /// A pass over about `total` items (DynamoDB's `ItemCount`, refreshed every few hours),
+    /// drawn `every` so often (by default: as fits stderr).
+    pub fn new(label: &'static str, total: Option<u64>, every: Option<Duration>) -> Self {
+        let terminal = std::io::stderr().is_terminal();
+        let every = every.unwrap_or(if terminal {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_secs(10)
+        });
         Progress {
             label,
             total: total.filter(|t| *t > 0),
             done: AtomicU64::new(0),
             started: Instant::now(),
-            terminal: std::io::stderr().is_terminal(),
+            terminal,
+            every,
             last_draw: Mutex::new(None),
         }
     }
@@ -34,17 +43,13 @@ impl Progress {
     /// `items` more are done; redraws when it is time.
     pub fn add(&self, items: u64) {
         self.done.fetch_add(items, Ordering::Relaxed);
-        let every = if self.terminal {
-            Duration::from_millis(100)
-        } else {
-            Duration::from_secs(10)
-        };
+        let every = self.every;
         let now = Instant::now();
         let mut last = self.last_draw.lock().expect("progress");
         let previous = *last;
         if previous.is_none_or(|at| now.duration_since(at) >= every) {
             *last = Some(now);
-            // Off a terminal, the first line waits ten seconds: short runs print none.
+            // Off a terminal, the first line waits a period: short runs print none.
             if self.terminal || previous.is_some() {
                 self.draw(false);
             }
@@ -68,7 +73,7 @@ impl Progress {
 
     /// Draws the last state and ends the line.
     pub fn finish(&self) {
-        if self.terminal || self.seconds() >= 10.0 {
+        if self.terminal || self.started.elapsed() >= self.every {
             self.draw(true);
         }
     }
@@ -145,7 +150,7 @@ mod tests {
 
     #[test]
     fn shows_count_rate_and_eta() {
-        let progress = Progress::new("migrating", Some(10_000));
+        let progress = Progress::new("migrating", Some(10_000), None);
         progress.done.store(2_500, Ordering::Relaxed);
         let line = progress.line();
         assert!(line.starts_with("migrating  [######------------------]  2 500/10 000  "));

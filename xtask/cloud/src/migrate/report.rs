@@ -38,6 +38,8 @@ pub struct Report {
     pub items_per_second: f64,
     /// Requests DynamoDB throttled beyond the SDK's retries.
     pub throttled: u64,
+    /// The fewest writes the pacer allowed in flight (`--concurrency` unless throttled).
+    pub lowest_concurrency: u64,
     /// Items not copied, each with its problems and fixes.
     pub invalid: Vec<ItemReport>,
     /// Items copied after `--repair`, and what was repaired.
@@ -129,7 +131,10 @@ impl Report {
                 &mut out,
                 "throttled",
                 self.throttled,
-                "   (requests slowed down and retried)",
+                &format!(
+                    "   (requests retried; writes in flight went down to {})",
+                    self.lowest_concurrency
+                ),
             );
         }
         if !self.extra_fields.is_empty() {

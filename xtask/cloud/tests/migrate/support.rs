@@ -117,11 +117,16 @@ impl Engine {
 
     /// The command that migrates `source` into `target` on this engine, with `args`.
     pub fn command(&self, source: &str, target: &str, args: &[&str]) -> Command {
+        self.command_at(&self.endpoint, source, target, args)
+    }
+
+    /// The same, reaching the engine through `endpoint` (a proxy).
+    pub fn command_at(&self, endpoint: &str, source: &str, target: &str, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_xtask-cloud"));
         command
             .args(["migrate", "--env", "local", "--from-table", source])
-            .args(["--from-endpoint", &self.endpoint])
-            .args(["--to-table", target, "--to-endpoint", &self.endpoint])
+            .args(["--from-endpoint", endpoint])
+            .args(["--to-table", target, "--to-endpoint", endpoint])
             .args(args)
             .env("TICKETS_MIGRATE_DIR", &self.state)
             .env("AWS_ACCESS_KEY_ID", "test")
@@ -137,8 +142,13 @@ impl Engine {
 
     /// Runs `migrate` to the end.
     pub fn migrate(&self, source: &str, target: &str, args: &[&str]) -> Run {
+        self.migrate_at(&self.endpoint, source, target, args)
+    }
+
+    /// Runs `migrate` to the end, reaching the engine through `endpoint` (a proxy).
+    pub fn migrate_at(&self, endpoint: &str, source: &str, target: &str, args: &[&str]) -> Run {
         let output = self
-            .command(source, target, args)
+            .command_at(endpoint, source, target, args)
             .output()
             .expect("run xtask");
         Run {
@@ -303,6 +313,19 @@ impl Engine {
                     .send(),
             )
             .expect("put an item");
+    }
+
+    /// Deletes the item whose key attribute `key` is `value`.
+    pub fn delete(&self, table: &str, key: &str, value: &str) {
+        self.runtime
+            .block_on(
+                self.client
+                    .delete_item()
+                    .table_name(table)
+                    .key(key, s(value))
+                    .send(),
+            )
+            .expect("delete an item");
     }
 
     /// The ids of the first `limit` tickets of the new table's listing, newest first.
