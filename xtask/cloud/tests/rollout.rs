@@ -26,7 +26,10 @@ const SKIPPED_BY_MOTO: &[&str] = &[
     "AWS::Cognito::UserPoolGroup",
     "AWS::Lambda::Alias",
     "AWS::Logs::MetricFilter",
+    "AWS::Pipes::Pipe",
     "AWS::SNS::Subscription",
+    "AWS::SNS::TopicPolicy",
+    "AWS::SQS::QueuePolicy",
     "AWS::WAFv2::WebACL",
     "AWS::WAFv2::WebACLAssociation",
 ];
