@@ -13,4 +13,3 @@ pub mod problem;
 pub mod routes;
 pub mod store;
 pub mod telemetry;
-pub mod ticket;

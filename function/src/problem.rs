@@ -1,11 +1,11 @@
 //! RFC 9457 problem responses: every error the API returns.
 
 use crate::store::StoreError;
-use crate::ticket::FieldError;
-use crate::ticket::input::InputError;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
+use tickets_domain::FieldError;
+use tickets_domain::input::InputError;
 
 /// The media type of every error body.
 pub const CONTENT_TYPE: &str = "application/problem+json";

@@ -4,6 +4,7 @@
 //! This crate only builds templates; it runs no processes and calls no AWS API
 //! (that is `xtask`'s job).
 
+pub mod bootstrap;
 pub mod cfn;
 pub mod environment;
 pub mod stack;

@@ -95,10 +95,10 @@ const ROUTES: &[Route] = &[
     },
 ];
 
-/// `token` and `smoke` go to the local tools for the local environment (the default) and
+/// `token`, `smoke` and `logs` go to the local tools for the local environment (the default) and
 /// to the cloud tools for any deployed one.
 fn package_for(route: &Route, args: &[String]) -> &'static str {
-    if !matches!(route.name, "token" | "smoke") {
+    if !matches!(route.name, "token" | "smoke" | "logs") {
         return route.package;
     }
     let env = args.iter().enumerate().find_map(|(i, arg)| {
@@ -198,6 +198,7 @@ mod tests {
         assert_eq!(package(&["token", "--env", "prod", "--user", "a"]), CLOUD);
         assert_eq!(package(&["deploy", "--env", "local"]), CLOUD);
         assert_eq!(package(&["local"]), LOCAL);
+        assert_eq!(package(&["logs", "--env", "staging", "--follow"]), CLOUD);
     }
 
     #[test]

@@ -4,11 +4,11 @@
 use crate::app::stage::rest_context;
 use crate::problem::Problem;
 use crate::store::idempotency::IdempotencyKey;
-use crate::ticket::{FieldError, TicketId};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use http::request::Parts;
 use http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use tickets_domain::{FieldError, TicketId};
 
 /// The largest request body accepted, in bytes.
 pub const BODY_LIMIT: usize = 64 * 1024;

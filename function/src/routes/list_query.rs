@@ -3,7 +3,7 @@
 use crate::problem::Problem;
 use crate::store::cursor::{Cursor, CursorError};
 use crate::store::{ListQuery, MAX_PAGE};
-use crate::ticket::{FieldError, Status};
+use tickets_domain::{FieldError, Status};
 
 /// Default page size of a listing.
 pub const DEFAULT_PAGE: u16 = 20;

@@ -7,7 +7,6 @@ mod preconditions;
 use crate::identity::Identity;
 use crate::problem::Problem;
 use crate::store::TicketStore;
-use crate::ticket::{Ticket, input};
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
@@ -15,6 +14,7 @@ use extract::{JsonBody, MaybeIdempotencyKey, PublicPath, TicketIdParam};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use preconditions::expected_versions;
 use serde::Serialize;
+use tickets_domain::{Ticket, input};
 
 pub use extract::BODY_LIMIT;
 

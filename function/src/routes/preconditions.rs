@@ -2,8 +2,8 @@
 
 use crate::problem::Problem;
 use crate::store::{StoreError, TicketStore};
-use crate::ticket::TicketId;
 use http::{HeaderMap, HeaderValue, header};
+use tickets_domain::TicketId;
 
 /// What `If-Match` asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,12 +6,12 @@
 //! instead of reaching DynamoDB as a malformed start key. Anyone who knows the table's
 //! name can forge a token, which only lets them start a listing where they like.
 
-use crate::ticket::{Status, TicketId};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
+use tickets_domain::{Status, TicketId};
 
 /// Where the next page of a listing starts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

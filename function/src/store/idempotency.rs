@@ -1,14 +1,15 @@
 //! Idempotent creates: a client's `Idempotency-Key` and the record of what its first use
 //! created, written in one transaction with the ticket.
 
-use super::item::{Item, TicketItem, encode, string};
+use super::item::{Item, encode, string};
 use super::{Created, StoreError, TicketStore, classify, timed};
-use crate::ticket::{Ticket, TicketFields, Timestamp};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
+use tickets_domain::stored::StoredTicket;
+use tickets_domain::{Ticket, TicketFields, Timestamp};
 use tickets_manifest::table::{IDEMPOTENCY_PREFIX, attr};
 
 /// How long an idempotency key is remembered.
@@ -99,7 +100,7 @@ impl TicketStore {
             let request = self
                 .client
                 .transact_write_items()
-                .transact_items(self.put_new(encode(&TicketItem::new(ticket.clone()))?, None)?)
+                .transact_items(self.put_new(encode(&StoredTicket::new(ticket.clone()))?, None)?)
                 .transact_items(self.put_new(encode(&record)?, Some(now))?);
             let result = timed("TransactWriteItems", request.send()).await;
             let err = match result {

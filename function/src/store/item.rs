@@ -1,46 +1,15 @@
 //! Tickets as stored: the API's fields plus the table's and indexes' keys.
 
 use super::StoreError;
-use crate::ticket::{Ticket, TicketId, Timestamp};
 use aws_sdk_dynamodb::types::AttributeValue;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::HashMap;
-use tickets_manifest::table::{LIST_KEY_VALUE, TICKET_PREFIX, attr};
+use tickets_domain::stored::{StoredTicket, ticket_pk};
+use tickets_domain::{Ticket, TicketId};
+use tickets_manifest::table::attr;
 
 /// An item of the table.
 pub(super) type Item = HashMap<String, AttributeValue>;
-
-/// A ticket as stored: the ticket plus its table and index keys.
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct TicketItem {
-    pk: String,
-    list_key: String,
-    created_key: String,
-    #[serde(flatten)]
-    ticket: Ticket,
-}
-
-impl TicketItem {
-    pub(super) fn new(ticket: Ticket) -> Self {
-        TicketItem {
-            pk: ticket_pk(&ticket.id),
-            list_key: LIST_KEY_VALUE.to_owned(),
-            created_key: created_key(&ticket.created_at, &ticket.id),
-            ticket,
-        }
-    }
-}
-
-/// `TICKET#<id>`
-pub(super) fn ticket_pk(id: &TicketId) -> String {
-    format!("{TICKET_PREFIX}{id}")
-}
-
-/// The indexes' sort key: `<createdAt>#<id>`, so newest-first is a descending query.
-pub(super) fn created_key(created_at: &Timestamp, id: &TicketId) -> String {
-    format!("{created_at}#{id}")
-}
 
 /// A string attribute.
 pub(super) fn string(value: impl Into<String>) -> AttributeValue {
@@ -62,7 +31,7 @@ pub(super) fn version_of(item: &Item) -> Option<u64> {
 
 /// Reads a stored ticket.
 pub(super) fn decode_ticket(item: Item) -> Result<Ticket, StoreError> {
-    serde_dynamo::from_item::<_, TicketItem>(item)
+    serde_dynamo::from_item::<_, StoredTicket>(item)
         .map(|stored| stored.ticket)
         .map_err(|e| StoreError::Internal(format!("a stored ticket could not be read: {e}")))
 }
@@ -76,7 +45,7 @@ pub(super) fn encode<T: Serialize>(value: &T) -> Result<Item, StoreError> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::ticket::{Priority, Status, TicketFields, Title};
+    use tickets_domain::{Priority, Status, TicketFields, Timestamp, Title};
 
     /// A ticket as the tests store it.
     pub(crate) fn ticket() -> Ticket {
@@ -96,7 +65,7 @@ pub(crate) mod tests {
     #[test]
     fn stored_items_use_the_manifest_attribute_names() {
         let ticket = ticket();
-        let item = encode(&TicketItem::new(ticket.clone())).unwrap();
+        let item = encode(&StoredTicket::new(ticket.clone())).unwrap();
         let schema = tickets_manifest::table::TICKETS;
         for key in schema.key_attributes() {
             assert!(

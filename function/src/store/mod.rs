@@ -10,16 +10,17 @@ pub mod idempotency;
 mod item;
 mod update;
 
-use crate::ticket::{Status, Ticket, TicketFields, TicketId, TicketPatch, Timestamp, field};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use cursor::Cursor;
-use item::{Item, TicketItem, created_key, decode_ticket, encode, key_of, string, ticket_pk};
+use item::{Item, decode_ticket, encode, key_of, string};
 use std::collections::HashMap;
 use std::time::Instant;
+use tickets_domain::stored::{StoredTicket, created_key, ticket_pk};
+use tickets_domain::{Status, Ticket, TicketFields, TicketId, TicketPatch, Timestamp, field};
 use tickets_manifest::table::{self, LIST_KEY_VALUE, attr};
 use update::Update;
 
@@ -106,7 +107,7 @@ impl TicketStore {
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(encode(&TicketItem::new(ticket.clone()))?))
+            .set_item(Some(encode(&StoredTicket::new(ticket.clone()))?))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", attr::PK);
         timed("PutItem", request.send()).await.map_err(classify)?;

@@ -4,9 +4,11 @@
 //! Cognito).
 
 mod aws;
+mod bootstrap;
 mod deploy;
 mod destroy;
 mod diff;
+mod logs;
 mod outputs;
 mod promote;
 mod smoke;
@@ -27,6 +29,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Prepare an account and region once: API Gateway's CloudWatch role (never replaced).
+    Bootstrap(bootstrap::Args),
     /// Build, upload and roll out a stack (diff first; refuses to lose data).
     Deploy(deploy::Args),
     /// Show what `deploy` would change.
@@ -39,6 +43,8 @@ enum Command {
     Promote(promote::Args),
     /// Delete a stack.
     Destroy(destroy::Args),
+    /// Show a deployed function's log lines (or its stage's access log), and follow them.
+    Logs(logs::Args),
     /// Print an ID token for a user of a deployed stack's user pool.
     Token(token::Args),
     /// Run a full scenario against a deployed API; fails if any step does not match.
@@ -54,12 +60,14 @@ fn run(command: Command) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         match command {
+            Command::Bootstrap(args) => bootstrap::run(args).await,
             Command::Deploy(args) => deploy::run(args).await,
             Command::Diff(args) => diff::run(args).await,
             Command::Outputs(args) => outputs::run(args).await,
             Command::Watch(args) => watch::run(args).await,
             Command::Promote(args) => promote::run(args).await,
             Command::Destroy(args) => destroy::run(args).await,
+            Command::Logs(args) => logs::run(args).await,
             Command::Token(args) => token::run(args).await,
             Command::Smoke(args) => smoke::run(args).await,
         }

@@ -58,17 +58,19 @@ pub enum FunctionLogs {
     Readable,
     /// On stdout and stderr, untouched (to pipe the JSON lines into a tool).
     Raw,
-    /// Nowhere.
+    /// Nowhere: neither shown nor kept for `cargo xtask logs`.
     Off,
 }
 
 impl FunctionLogs {
-    fn sink(self) -> Logs {
+    /// Where the lines go; shown or not, they are kept in `keep` for `cargo xtask logs`.
+    fn sink(self, keep: PathBuf) -> Logs {
         match self {
             FunctionLogs::Readable => Logs::Readable {
                 prefix: "  λ ".into(),
+                keep: Some(keep),
             },
-            FunctionLogs::Raw => Logs::Inherit,
+            FunctionLogs::Raw => Logs::Raw { keep: Some(keep) },
             FunctionLogs::Off => Logs::Discard,
         }
     }
@@ -95,6 +97,7 @@ pub async fn run(args: Args) -> Result<()> {
         &bootstrap,
         &dynamo.endpoint,
         &args,
+        &state,
     )?);
     let instances = warm(&functions).await?;
 
@@ -131,6 +134,7 @@ pub async fn run(args: Args) -> Result<()> {
         listener,
         dynamo,
         &state.join(DATABASE_FILE),
+        &state::access_log(&state),
         stop_signal,
     )
     .await
@@ -144,15 +148,18 @@ async fn serve_until_stopped(
     listener: TcpListener,
     dynamo: LocalDynamo,
     database: &Path,
+    access_log: &Path,
     stop_signal: impl Future<Output = ()>,
 ) -> Result<()> {
     let (stop, stopped) = watch::channel(false);
+    let log = server::AccessLog::printed_and_kept(access_log)
+        .with_context(|| format!("opening {}", access_log.display()))?;
     let server = tokio::spawn(server::serve(
         api,
         functions.clone(),
         listener,
         stopped,
-        true,
+        log,
         Duration::from_secs(5),
     ));
 
@@ -203,6 +210,7 @@ fn start_functions(
     bootstrap: &Path,
     endpoint: &str,
     args: &Args,
+    state: &Path,
 ) -> Result<Functions> {
     let mut pools = HashMap::new();
     for function in &api.functions {
@@ -211,7 +219,7 @@ fn start_functions(
             function,
             bootstrap,
             endpoint,
-            args.function_logs.sink(),
+            args.function_logs.sink(state::function_log(state)),
         )?;
         // What the console's logging settings would change on a deployed function.
         if let Some(level) = &args.log_level {

@@ -6,6 +6,7 @@
 mod bench;
 mod emulator;
 mod local;
+mod logs;
 mod smoke;
 mod token;
 
@@ -27,6 +28,8 @@ enum Command {
     Local(local::Args),
     /// Print an ID token for a user from the local issuer.
     Token(token::Args),
+    /// Show the local run's log lines (the function's, or the access log's).
+    Logs(logs::Args),
     /// Run a full scenario against the local API; fails if any step does not match.
     Smoke(smoke::Args),
     /// Measure cold start, warm latency, memory, size, synth and deploy speed against targets.
@@ -43,6 +46,7 @@ fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Local(args) => runtime.block_on(local::run(args)),
         Command::Token(args) => runtime.block_on(token::run(args)),
+        Command::Logs(args) => runtime.block_on(logs::run(args)),
         Command::Smoke(args) => runtime.block_on(smoke::run(args)),
         Command::Bench(args) => bench::run(args, &runtime),
     }

@@ -4,6 +4,7 @@
 //! ([`stack_diff`]), the rollout itself ([`rollout`]), the artifact bucket
 //! ([`artifact_bucket`]) and a deployed stack's user pool ([`cognito`]).
 
+pub mod api_gateway_account;
 pub mod artifact_bucket;
 pub mod cloudformation;
 pub mod cognito;

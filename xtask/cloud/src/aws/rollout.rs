@@ -3,6 +3,7 @@
 //! events, and record the outputs. Also the deletion `destroy` and a failed first creation
 //! need.
 
+use super::api_gateway_account::cloudwatch_role;
 use super::artifact_bucket;
 use super::cloudformation::{Cfn, ChangeSet, StackState};
 use super::stack_diff::{self, StackDiff};
@@ -74,6 +75,7 @@ pub async fn rollout(
     ]);
 
     check_function_code(ctx, &new_template, &parameters).await?;
+    check_api_logging(ctx, &new_template).await?;
     let mut deployed = cfn.describe(stack).await?;
     if let Some(state) = &deployed {
         ready_for_update(ctx, &cfn, state).await?;
@@ -154,6 +156,29 @@ pub async fn rollout(
         started.elapsed().as_secs_f64()
     );
     finish(ctx, report(result, state.outputs, diff), safety)
+}
+
+/// A stage with access logs cannot be created or updated until API Gateway has a CloudWatch
+/// role in the account and region: say so before CloudFormation starts and rolls back.
+async fn check_api_logging(ctx: &Context, template: &Value) -> Result<()> {
+    let logs_access = template["Resources"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .any(|(_, r)| {
+            r["Type"] == "AWS::ApiGateway::Stage"
+                && r["Properties"].get("AccessLogSetting").is_some()
+        });
+    if logs_access && cloudwatch_role(&ctx.config).await?.is_none() {
+        bail!(
+            "API Gateway has no CloudWatch role in account {}, {}, so the stage's access logs cannot be written: \
+             run `cargo xtask bootstrap --env {}` once for this account and region, then deploy again",
+            ctx.account,
+            ctx.env.region.as_str(),
+            ctx.env.name
+        );
+    }
+    Ok(())
 }
 
 /// Every function's code must exist before CloudFormation starts: it would otherwise find

@@ -127,7 +127,7 @@ pub fn assume_role(account: &str) -> Credentials {
     }
 }
 
-fn aws_env<'c>(
+fn aws_env_at<'c>(
     command: &'c mut Command,
     endpoint: &str,
     credentials: &Credentials,
@@ -148,6 +148,36 @@ fn aws_env<'c>(
         Some(token) => command.env("AWS_SESSION_TOKEN", token),
         None => command.env_remove("AWS_SESSION_TOKEN"),
     }
+}
+
+/// The AWS variables for moto as the default account (for tests that build their own
+/// commands).
+#[allow(dead_code)] // for tests/logs.rs and tests/operations.rs, which share this file
+pub fn aws_env(command: &mut Command) -> &mut Command {
+    aws_env_at(command, &moto(), &Credentials::default_account())
+}
+
+/// Gives the tests' moto account what `cargo xtask bootstrap` gives a real one (API
+/// Gateway's CloudWatch role), once, so that stacks with access logs deploy.
+fn bootstrapped() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        aws(&[
+            "apigateway",
+            "update-account",
+            "--patch-operations",
+            "op=replace,path=/cloudwatchRoleArn,value=arn:aws:iam::123456789012:role/xtask-tests",
+        ]);
+    });
+}
+
+/// Runs `xtask` with `args` straight against moto, with environments read from
+/// `config_root` when given.
+#[allow(dead_code)] // for tests/logs.rs, which shares this file
+pub fn xtask(args: &[&str], config_root: Option<&std::path::Path>) -> Run {
+    let mut run = Xtask::new(&moto(), args);
+    run.config_root = config_root.map(PathBuf::from);
+    run.run()
 }
 
 /// The `xtask-cloud` binary under test. `XTASK_CLOUD_BIN` runs the same tests against
@@ -207,8 +237,9 @@ impl Xtask {
 
     /// Starts it in the background.
     pub fn spawn(self) -> Running {
+        bootstrapped();
         let mut command = Command::new(binary());
-        aws_env(&mut command, &self.endpoint, &self.credentials)
+        aws_env_at(&mut command, &self.endpoint, &self.credentials)
             .current_dir(root())
             .args(&self.args)
             .stdin(Stdio::null())
@@ -289,7 +320,7 @@ impl Running {
 
 fn aws_at(endpoint: &str, credentials: &Credentials, args: &[&str]) -> Result<Value, String> {
     let mut command = Command::new("aws");
-    aws_env(&mut command, endpoint, credentials)
+    aws_env_at(&mut command, endpoint, credentials)
         .args(args)
         .args(["--output", "json"]);
     let output = command

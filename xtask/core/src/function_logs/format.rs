@@ -31,9 +31,81 @@ const REQUEST: &[&str] = &[
 /// A readable form of `line`; lines that are not JSON objects come back as they are.
 pub fn readable(line: &str) -> String {
     match serde_json::from_str::<Map<String, Value>>(line) {
+        Ok(object) if is_access_line(&object) => format_access(&object),
         Ok(object) => format_object(&object),
         Err(_) => line.to_owned(),
     }
+}
+
+/// The request id of a line (ours or API Gateway's access log), to match `--request-id`.
+pub fn request_id(line: &str) -> Option<String> {
+    let object = serde_json::from_str::<Map<String, Value>>(line).ok()?;
+    Some(object.get("requestId")?.as_str()?.to_owned())
+}
+
+/// An API Gateway access log line (the stage's JSON format): it has a resource path and no
+/// level.
+fn is_access_line(line: &Map<String, Value>) -> bool {
+    line.contains_key("resourcePath") && !line.contains_key("level")
+}
+
+/// `05:27:35.894 ACCESS c6af9ac6 GET /v1/tickets/{id} → 200 in 12 ms (function 9 ms) sub=…`
+fn format_access(line: &Map<String, Value>) -> String {
+    let text = |name: &str| -> String {
+        match line.get(name) {
+            Some(Value::String(text)) if text != "-" && !text.is_empty() => text.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => String::new(),
+        }
+    };
+    let time = line
+        .get("requestTime")
+        .and_then(|t| {
+            t.as_str()
+                .and_then(|t| t.parse::<i64>().ok())
+                .or(t.as_i64())
+        })
+        .and_then(time_of_day)
+        .unwrap_or_default();
+    let request_id = text("requestId");
+    let mut out = format!(
+        "{time} ACCESS {} {} {} → {} in {} ms",
+        request_id.get(..8).unwrap_or(&request_id),
+        text("method"),
+        text("resourcePath"),
+        text("status"),
+        text("latency"),
+    );
+    let integration = text("integrationLatency");
+    if !integration.is_empty() {
+        let _ = write!(out, " (function {integration} ms)");
+    }
+    for name in [
+        "sub",
+        "sourceIp",
+        "errorType",
+        "authorizerError",
+        "wafStatus",
+        "wafError",
+    ] {
+        let value = text(name);
+        if !value.is_empty() {
+            let _ = write!(out, " {name}={value}");
+        }
+    }
+    out
+}
+
+/// `HH:MM:SS.mmm` (UTC) of an epoch time in milliseconds.
+fn time_of_day(epoch_ms: i64) -> Option<String> {
+    let ms = epoch_ms.rem_euclid(86_400_000);
+    Some(format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    ))
 }
 
 fn format_object(line: &Map<String, Value>) -> String {
@@ -163,6 +235,16 @@ mod tests {
             readable(line),
             "05:27:35.894 INFO  c6af9ac6 POST /v1/tickets → 201 in 3.2 ms sub=u-1 ticketId=t-1  · metrics: TicketsCreated 1, DynamoDbLatency 1.5 ms"
         );
+    }
+
+    #[test]
+    fn shows_an_access_log_line_with_what_the_gateway_knows() {
+        let line = r#"{"requestId":"c6af9ac6-7b61","extendedRequestId":"x","requestTime":"1764480455894","sub":"u-1","sourceIp":"203.0.113.9","method":"GET","resourcePath":"/v1/tickets/{id}","status":"401","latency":"12","integrationLatency":"-","errorType":"UNAUTHORIZED","authorizerError":"-","wafError":"-"}"#;
+        assert_eq!(
+            readable(line),
+            "05:27:35.894 ACCESS c6af9ac6 GET /v1/tickets/{id} → 401 in 12 ms sub=u-1 sourceIp=203.0.113.9 errorType=UNAUTHORIZED"
+        );
+        assert_eq!(request_id(line).as_deref(), Some("c6af9ac6-7b61"));
     }
 
     #[test]

@@ -2,3 +2,4 @@
 //! running instances) and any command that shows a deployed function's logs.
 
 pub mod format;
+pub mod query;

@@ -26,11 +26,27 @@ pub enum Logs {
     Readable {
         /// Put before each line.
         prefix: String,
+        /// Also appended to this file as they are (what `cargo xtask logs --env local` reads).
+        keep: Option<PathBuf>,
     },
-    /// Straight to our stdout and stderr.
-    Inherit,
+    /// To our stdout (the function's stdout) and stderr (its stderr) as they are.
+    Raw {
+        /// Also appended to this file as they are.
+        keep: Option<PathBuf>,
+    },
     /// Nowhere (benchmarks).
     Discard,
+}
+
+/// How one of the function's streams is shown.
+#[derive(Clone)]
+struct Forward {
+    /// Readable lines on stderr, between these two (prefix and colour), or raw ones.
+    readable: Option<(String, &'static str)>,
+    /// Raw lines to stdout instead of stderr.
+    to_stdout: bool,
+    /// Where lines are kept.
+    keep: Option<Arc<tokio::sync::Mutex<tokio::fs::File>>>,
 }
 
 /// What Lambda knows about a function, plus where its binary is.
@@ -123,8 +139,9 @@ impl Instance {
             .stdin(Stdio::null())
             .kill_on_drop(true);
         match config.logs {
-            Logs::Readable { .. } => command.stdout(Stdio::piped()).stderr(Stdio::piped()),
-            Logs::Inherit => command.stdout(Stdio::inherit()).stderr(Stdio::inherit()),
+            Logs::Readable { .. } | Logs::Raw { .. } => {
+                command.stdout(Stdio::piped()).stderr(Stdio::piped())
+            }
             Logs::Discard => command.stdout(Stdio::null()).stderr(Stdio::null()),
         };
         let mut child = match command.spawn() {
@@ -134,18 +151,18 @@ impl Instance {
                 return Err(err).with_context(|| format!("starting {}", config.binary.display()));
             }
         };
-        if let Logs::Readable { prefix } = &config.logs {
-            use std::io::IsTerminal;
-            let (before, after) = if std::io::stderr().is_terminal() {
-                (format!("\u{1b}[2m{prefix}"), "\u{1b}[0m")
-            } else {
-                (prefix.clone(), "")
-            };
+        if let Some(forward) = Forward::of(&config.logs).await? {
             if let Some(out) = child.stdout.take() {
-                tokio::spawn(forward_lines(out, before.clone(), after));
+                tokio::spawn(forward_lines(out, forward.clone()));
             }
             if let Some(err) = child.stderr.take() {
-                tokio::spawn(forward_lines(err, before, after));
+                tokio::spawn(forward_lines(
+                    err,
+                    Forward {
+                        to_stdout: false,
+                        ..forward
+                    },
+                ));
             }
         }
         let pid = child.id();
@@ -298,9 +315,60 @@ async fn supervise(
     let _ = exited.send(Some(text));
 }
 
-async fn forward_lines(stream: impl AsyncRead + Unpin, before: String, after: &'static str) {
+impl Forward {
+    /// How `logs` shows the function's stdout; `None` when nothing is shown or kept.
+    async fn of(logs: &Logs) -> Result<Option<Self>> {
+        let (readable, keep) = match logs {
+            Logs::Readable { prefix, keep } => {
+                use std::io::IsTerminal;
+                let frame = if std::io::stderr().is_terminal() {
+                    (format!("\u{1b}[2m{prefix}"), "\u{1b}[0m")
+                } else {
+                    (prefix.clone(), "")
+                };
+                (Some(frame), keep)
+            }
+            Logs::Raw { keep } => (None, keep),
+            Logs::Discard => return Ok(None),
+        };
+        let keep = match keep {
+            Some(path) => {
+                if let Some(dir) = path.parent() {
+                    tokio::fs::create_dir_all(dir).await?;
+                }
+                let file = tokio::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .await
+                    .with_context(|| format!("opening {}", path.display()))?;
+                Some(Arc::new(tokio::sync::Mutex::new(file)))
+            }
+            None => None,
+        };
+        Ok(Some(Forward {
+            readable,
+            to_stdout: true,
+            keep,
+        }))
+    }
+}
+
+async fn forward_lines(stream: impl AsyncRead + Unpin, forward: Forward) {
+    use tokio::io::AsyncWriteExt;
     let mut lines = BufReader::new(stream).lines();
     while let Ok(Some(line)) = lines.next_line().await {
-        eprintln!("{before}{}{after}", readable(&line));
+        if let Some(file) = &forward.keep {
+            let _ = file
+                .lock()
+                .await
+                .write_all(format!("{line}\n").as_bytes())
+                .await;
+        }
+        match &forward.readable {
+            Some((before, after)) => eprintln!("{before}{}{after}", readable(&line)),
+            None if forward.to_stdout => println!("{line}"),
+            None => eprintln!("{line}"),
+        }
     }
 }

@@ -13,6 +13,16 @@ pub const ENV: &str = "local";
 /// The embedded DynamoDB's database, in the state folder.
 pub const DATABASE_FILE: &str = "dynamo.db";
 
+/// Where the local functions' log lines are kept, as CloudWatch Logs would keep them.
+pub fn function_log(state_dir: &Path) -> PathBuf {
+    state_dir.join("logs").join("function.log")
+}
+
+/// Where the local API's access log lines are kept, in the stage's access log format.
+pub fn access_log(state_dir: &Path) -> PathBuf {
+    state_dir.join("logs").join("access.log")
+}
+
 /// The state folder: `--state-dir`, or `.tickets/local`.
 pub fn dir(explicit: Option<&Path>) -> PathBuf {
     explicit

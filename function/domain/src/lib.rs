@@ -1,4 +1,5 @@
-//! The ticket domain: values that can only hold what the API accepts.
+//! The ticket domain (`tickets-domain`): values that can only hold what the API accepts,
+//! shared by the function, the event enrichment and the migration.
 //!
 //! Request bodies are parsed into these types once, at the edge ([`input`]); everything
 //! behind that works with values that are already valid.
@@ -6,6 +7,7 @@
 pub mod field;
 mod fields;
 pub mod input;
+pub mod stored;
 mod time;
 
 pub use fields::{Assignee, Description, FieldError, Priority, Status, TicketId, Title};
