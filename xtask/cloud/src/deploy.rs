@@ -32,7 +32,7 @@ pub async fn run(args: Args) -> Result<()> {
     );
     let arch = Arch::from(ctx.env.lambda.architecture);
     let built = tokio::task::spawn_blocking(move || artifact::build(arch)).await??;
-    let bucket = ctx.bucket();
+    let bucket = ctx.bucket()?;
     bucket.ensure().await?;
     let key = artifact_bucket::key(&built.sha256);
     let uploaded = bucket.upload(&built.zip, &key).await?;

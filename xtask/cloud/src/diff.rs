@@ -45,7 +45,7 @@ pub async fn run(args: Args) -> Result<()> {
         }
     };
     let parameters = BTreeMap::from([
-        (ARTIFACT_BUCKET.to_owned(), ctx.bucket().name),
+        (ARTIFACT_BUCKET.to_owned(), ctx.bucket()?.name),
         (ARTIFACT_KEY.to_owned(), key),
     ]);
     let new_template: Value =

@@ -1,6 +1,7 @@
 //! The CloudFormation calls `deploy`, `diff`, `destroy`, `promote` and `outputs` make.
 
-use super::sdk::explain;
+use super::deadline::Deadline;
+use super::sdk::{explain, is_throttled};
 use anyhow::{Context, Result};
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::types::{
@@ -14,9 +15,16 @@ use xtask_core::stack_name::Outputs;
 /// The capabilities the ticket stack needs: it creates an IAM role.
 const CAPABILITIES: [Capability; 2] = [Capability::CapabilityIam, Capability::CapabilityNamedIam];
 
+/// `CreateStack` found the stack created already: another run created it a moment ago.
+#[derive(Debug, thiserror::Error)]
+#[error("creating stack {0}: it already exists (another deploy created it a moment ago)")]
+pub struct AlreadyExists(pub String);
+
 /// A deployed stack, as CloudFormation describes it.
 #[derive(Debug, Clone)]
 pub struct StackState {
+    /// Its id (an ARN): names change hands, ids do not.
+    pub id: String,
     /// Status, e.g. `UPDATE_COMPLETE`.
     pub status: String,
     /// Why it is in that status, when CloudFormation says.
@@ -35,11 +43,16 @@ impl StackState {
         self.status.ends_with("_IN_PROGRESS")
     }
 
-    /// Its last operation succeeded and it can be updated.
+    /// It runs a consistent version and can be updated: its last operation succeeded, or
+    /// a failed update rolled back to the version before (a healthy, serving state).
     pub fn complete(&self) -> bool {
         matches!(
             self.status.as_str(),
-            "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE"
+            "CREATE_COMPLETE"
+                | "UPDATE_COMPLETE"
+                | "UPDATE_ROLLBACK_COMPLETE"
+                | "IMPORT_COMPLETE"
+                | "IMPORT_ROLLBACK_COMPLETE"
         )
     }
 }
@@ -55,6 +68,23 @@ pub struct PlannedChange {
     pub action: String,
     /// `True`, `False` or `Conditional` for modifications.
     pub replacement: Option<String>,
+    /// The changed properties that require recreating the resource: `Always` or
+    /// `Conditionally` per property (`Never` left out).
+    pub recreation: Vec<(String, String)>,
+}
+
+impl PlannedChange {
+    /// CloudFormation will certainly replace it: `Replacement: True`, or `Conditional`
+    /// with a property that `Always` requires recreation. A `Conditional` that only
+    /// depends on other resources' values (`Conditionally`) is left to the template diff,
+    /// which knows which properties replace.
+    pub fn certainly_replaced(&self) -> bool {
+        match self.replacement.as_deref() {
+            Some("True") => true,
+            Some("Conditional") => self.recreation.iter().any(|(_, r)| r == "Always"),
+            _ => false,
+        }
+    }
 }
 
 /// The result of creating a change set.
@@ -101,6 +131,33 @@ impl From<&StackEvent> for Event {
     }
 }
 
+fn planned(change: &aws_sdk_cloudformation::types::Change) -> Option<PlannedChange> {
+    let r = change.resource_change()?;
+    Some(PlannedChange {
+        logical_id: r.logical_resource_id().unwrap_or_default().to_owned(),
+        resource_type: r.resource_type().unwrap_or_default().to_owned(),
+        action: r
+            .action()
+            .map(|a| a.as_str().to_owned())
+            .unwrap_or_default(),
+        replacement: r.replacement().map(|x| x.as_str().to_owned()),
+        recreation: r
+            .details()
+            .iter()
+            .filter_map(|d| {
+                let target = d.target()?;
+                let recreation = target.requires_recreation()?.as_str();
+                (recreation != "Never").then(|| {
+                    (
+                        target.name().unwrap_or_default().to_owned(),
+                        recreation.to_owned(),
+                    )
+                })
+            })
+            .collect(),
+    })
+}
+
 /// A CloudFormation client for one region.
 #[derive(Debug, Clone)]
 pub struct Cfn {
@@ -145,6 +202,7 @@ impl Cfn {
             return Ok(None);
         };
         Ok(Some(StackState {
+            id: found.stack_id().unwrap_or_default().to_owned(),
             status: found
                 .stack_status()
                 .map(|s| s.as_str().to_owned())
@@ -186,7 +244,8 @@ impl Cfn {
             .with_context(|| format!("the deployed template of {stack} is neither JSON nor YAML"))
     }
 
-    /// Creates the stack (its first deployment).
+    /// Creates the stack (its first deployment); returns its id. [`AlreadyExists`] when
+    /// another run created it first.
     pub async fn create(
         &self,
         stack: &str,
@@ -194,8 +253,9 @@ impl Cfn {
         values: &BTreeMap<String, String>,
         tags: &[(&str, &str)],
         termination_protection: bool,
-    ) -> Result<()> {
-        self.client
+    ) -> Result<String> {
+        let created = self
+            .client
             .create_stack()
             .stack_name(stack)
             .template_body(template)
@@ -208,9 +268,18 @@ impl Cfn {
             ))
             .enable_termination_protection(termination_protection)
             .send()
-            .await
-            .map_err(|e| explain(&format!("creating stack {stack}"), e))?;
-        Ok(())
+            .await;
+        match created {
+            Ok(output) => Ok(output.stack_id().unwrap_or(stack).to_owned()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_already_exists_exception()) =>
+            {
+                Err(AlreadyExists(stack.to_owned()).into())
+            }
+            Err(err) => Err(explain(&format!("creating stack {stack}"), err)),
+        }
     }
 
     /// Creates an update change set and waits until CloudFormation has computed it.
@@ -226,6 +295,7 @@ impl Cfn {
                 .duration_since(std::time::UNIX_EPOCH)?
                 .as_millis()
         );
+        let deadline = Deadline::change_set()?;
         self.client
             .create_change_set()
             .stack_name(stack)
@@ -238,31 +308,42 @@ impl Cfn {
             .send()
             .await
             .map_err(|e| explain(&format!("creating a change set for {stack}"), e))?;
+        let mut pause = Duration::from_millis(500);
         loop {
-            let described = self
+            if deadline.passed() {
+                // Stuck: leave nothing behind that a later execute could pick up.
+                let _ = self.delete_change_set(stack, &name).await;
+                anyhow::bail!(
+                    "CloudFormation did not finish computing change set {name} for {stack} within {} \
+                     ({}); nothing was changed. Deploy again, or allow longer with {}=20m",
+                    deadline.limit(),
+                    deadline.var,
+                    deadline.var
+                );
+            }
+            let described = match self
                 .client
                 .describe_change_set()
                 .stack_name(stack)
                 .change_set_name(&name)
                 .send()
                 .await
-                .map_err(|e| explain("reading the change set", e))?;
+                .map_err(|e| explain("reading the change set", e))
+            {
+                Ok(described) => described,
+                Err(err) if is_throttled(&err) => {
+                    pause = (pause * 2).min(Duration::from_secs(20));
+                    eprintln!("xtask: throttled by CloudFormation; trying again in {pause:?}");
+                    tokio::time::sleep(pause).await;
+                    continue;
+                }
+                Err(err) => return Err(err),
+            };
             match described.status() {
                 Some(ChangeSetStatus::CreateComplete) => {
-                    let changes = described
-                        .changes()
-                        .iter()
-                        .filter_map(|c| c.resource_change())
-                        .map(|r| PlannedChange {
-                            logical_id: r.logical_resource_id().unwrap_or_default().to_owned(),
-                            resource_type: r.resource_type().unwrap_or_default().to_owned(),
-                            action: r
-                                .action()
-                                .map(|a| a.as_str().to_owned())
-                                .unwrap_or_default(),
-                            replacement: r.replacement().map(|x| x.as_str().to_owned()),
-                        })
-                        .collect();
+                    let changes = self
+                        .all_changes(stack, &name, described.changes(), described.next_token())
+                        .await?;
                     return Ok(ChangeSet::Ready { name, changes });
                 }
                 Some(ChangeSetStatus::Failed) => {
@@ -276,6 +357,33 @@ impl Cfn {
                 _ => tokio::time::sleep(Duration::from_millis(500)).await,
             }
         }
+    }
+
+    /// Every change of a computed change set: `first` and the pages after it (a large
+    /// change set is paged, and a guard that read one page would miss the rest).
+    async fn all_changes(
+        &self,
+        stack: &str,
+        name: &str,
+        first: &[aws_sdk_cloudformation::types::Change],
+        next: Option<&str>,
+    ) -> Result<Vec<PlannedChange>> {
+        let mut changes: Vec<PlannedChange> = first.iter().filter_map(planned).collect();
+        let mut token = next.map(str::to_owned);
+        while let Some(current) = token {
+            let page = self
+                .client
+                .describe_change_set()
+                .stack_name(stack)
+                .change_set_name(name)
+                .next_token(current)
+                .send()
+                .await
+                .map_err(|e| explain("reading the change set", e))?;
+            changes.extend(page.changes().iter().filter_map(planned));
+            token = page.next_token().map(str::to_owned);
+        }
+        Ok(changes)
     }
 
     /// Runs a change set.
@@ -313,6 +421,18 @@ impl Cfn {
         Ok(())
     }
 
+    /// Sets the stack policy (CloudFormation's own guard, whichever tool updates the stack).
+    pub async fn set_policy(&self, stack: &str, policy: &Value) -> Result<()> {
+        self.client
+            .set_stack_policy()
+            .stack_name(stack)
+            .stack_policy_body(policy.to_string())
+            .send()
+            .await
+            .map_err(|e| explain(&format!("setting the stack policy of {stack}"), e))?;
+        Ok(())
+    }
+
     /// Turns termination protection on or off.
     pub async fn protect(&self, stack: &str, on: bool) -> Result<()> {
         self.client
@@ -325,7 +445,35 @@ impl Cfn {
         Ok(())
     }
 
-    /// Events not in `seen` (which they are added to), oldest first.
+    /// The ids of the newest page of events (none for a stack that does not exist): what
+    /// happened before an operation that starts now. Older pages are never read, however
+    /// long the stack's history.
+    pub async fn latest_event_ids(&self, stack: &str) -> Result<HashSet<String>> {
+        match self
+            .client
+            .describe_stack_events()
+            .stack_name(stack)
+            .send()
+            .await
+        {
+            Ok(page) => Ok(page
+                .stack_events()
+                .iter()
+                .filter_map(|e| e.event_id().map(str::to_owned))
+                .collect()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .and_then(|e| e.meta().message())
+                    .is_some_and(|m| m.contains("does not exist")) =>
+            {
+                Ok(HashSet::new())
+            }
+            Err(err) => Err(explain(&format!("reading events of {stack}"), err)),
+        }
+    }
+
+    /// Events newer than the newest of `seen` (which they are added to), oldest first.
     pub async fn new_events(&self, stack: &str, seen: &mut HashSet<String>) -> Result<Vec<Event>> {
         let mut fresh = Vec::new();
         let mut pages = self
@@ -350,12 +498,14 @@ impl Cfn {
             };
             for event in page.stack_events() {
                 let event = Event::from(event);
-                if !seen.insert(event.id.clone()) {
+                if seen.contains(&event.id) {
                     break 'pages;
                 }
                 fresh.push(event);
             }
         }
+        // Only now: a page that failed (throttled) leaves them all new for the next poll.
+        seen.extend(fresh.iter().map(|e| e.id.clone()));
         fresh.reverse();
         Ok(fresh)
     }

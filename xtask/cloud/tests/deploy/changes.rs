@@ -7,7 +7,6 @@ use crate::{deploy, deploy_run, deploy_template, deployed_template, dev_template
 use serde_json::{Value, json};
 
 #[test]
-#[ignore = "issue 12 fault 4: fails on the current deploy tool"]
 fn allowing_a_table_replacement_renames_it_and_says_where_the_data_goes() {
     let proxy = Proxy::start(Config::default());
     let owner = owner();
@@ -52,7 +51,6 @@ fn deployment(template: &Value) -> (String, String) {
 }
 
 #[test]
-#[ignore = "issue 12 fault 7: fails on the current deploy tool"]
 fn a_replaced_resource_the_stage_serves_redeploys_the_stage() {
     let proxy = Proxy::start(Config::default());
     let owner = owner();
@@ -71,7 +69,6 @@ fn a_replaced_resource_the_stage_serves_redeploys_the_stage() {
 }
 
 #[test]
-#[ignore = "issue 12 fault 8: fails on the current deploy tool"]
 fn a_conditional_replacement_is_judged_by_what_requires_recreation() {
     let proxy = Proxy::start(Config {
         conditional_replacement: true,
@@ -93,7 +90,6 @@ fn a_conditional_replacement_is_judged_by_what_requires_recreation() {
 }
 
 #[test]
-#[ignore = "issue 12 fault 8: fails on the current deploy tool"]
 fn every_page_of_the_change_set_is_read() {
     let proxy = Proxy::start(Config {
         change_set_page: 1,
@@ -117,7 +113,6 @@ fn every_page_of_the_change_set_is_read() {
 }
 
 #[test]
-#[ignore = "issue 12 fault 8: fails on the current deploy tool"]
 fn two_index_changes_in_one_update_are_refused_before_a_change_set() {
     let proxy = Proxy::start(Config::default());
     let owner = owner();

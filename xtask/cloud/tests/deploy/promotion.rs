@@ -3,7 +3,7 @@
 //! source that survived a failed update.
 
 use crate::proxy::{Config, Proxy};
-use crate::support::{Cleanup, ConfigRoot, Xtask, assume_role, aws_as, describe, owner};
+use crate::support::{Cleanup, ConfigRoot, Xtask, assume_role, aws_as, aws_via, describe, owner};
 use crate::{deploy, deploy_run, parameter};
 use serde_json::Value;
 
@@ -31,7 +31,6 @@ fn deploy_as(
 }
 
 #[test]
-#[ignore = "issue 12 fault 2: fails on the current deploy tool"]
 fn promotion_across_accounts_takes_the_artifact_with_only_the_targets_credentials() {
     let proxy = Proxy::start(Config::default());
     let owner = owner();
@@ -46,7 +45,8 @@ fn promotion_across_accounts_takes_the_artifact_with_only_the_targets_credential
     let report = deploy_as(&proxy, &owner, &config, &source);
     let key = report["artifact"]["key"].as_str().unwrap().to_owned();
     let source_bucket = format!("tickets-artifacts-{SOURCE_ACCOUNT}-us-east-1");
-    let policy = aws_as(
+    let policy = aws_via(
+        &proxy.endpoint,
         &source,
         &["s3api", "get-bucket-policy", "--bucket", &source_bucket],
     );
@@ -107,7 +107,6 @@ fn promotion_across_accounts_takes_the_artifact_with_only_the_targets_credential
 }
 
 #[test]
-#[ignore = "issue 12 fault 2: fails on the current deploy tool"]
 fn promotion_to_an_account_the_environments_do_not_pin_is_refused_with_the_reason() {
     let proxy = Proxy::start(Config::default());
     let owner = owner();
@@ -150,7 +149,6 @@ fn promotion_to_an_account_the_environments_do_not_pin_is_refused_with_the_reaso
 }
 
 #[test]
-#[ignore = "issue 12 fault 8: fails on the current deploy tool"]
 fn promotion_refuses_an_artifact_built_for_another_architecture() {
     let proxy = Proxy::start(Config::default());
     let owner = owner();
@@ -172,7 +170,6 @@ fn promotion_refuses_an_artifact_built_for_another_architecture() {
 }
 
 #[test]
-#[ignore = "issue 12 fault 8: fails on the current deploy tool"]
 fn a_source_rolled_back_after_a_failed_update_is_promotable() {
     let proxy = Proxy::start(Config::default());
     let owner = owner();

@@ -158,17 +158,49 @@ pub fn aws_env(command: &mut Command) -> &mut Command {
 }
 
 /// Gives the tests' moto account what `cargo xtask bootstrap` gives a real one (API
-/// Gateway's CloudWatch role), once, so that stacks with access logs deploy.
-fn bootstrapped() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        aws(&[
+/// Gateway's CloudWatch role), once per account and region, so that stacks with access
+/// logs deploy.
+fn bootstrapped(credentials: &Credentials, region: &str) {
+    static DONE: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+    let mut done = DONE.lock().unwrap();
+    let account = (credentials.key.clone(), region.to_owned());
+    if done.contains(&account) {
+        return;
+    }
+    let identity = aws_at(
+        &moto(),
+        credentials,
+        &["sts", "get-caller-identity", "--region", region],
+    )
+    .unwrap_or_else(|e| panic!("sts get-caller-identity failed: {e}"));
+    let id = identity["Account"].as_str().unwrap_or("123456789012");
+    aws_at(
+        &moto(),
+        credentials,
+        &[
             "apigateway",
             "update-account",
+            "--region",
+            region,
             "--patch-operations",
-            "op=replace,path=/cloudwatchRoleArn,value=arn:aws:iam::123456789012:role/xtask-tests",
-        ]);
-    });
+            &format!("op=replace,path=/cloudwatchRoleArn,value=arn:aws:iam::{id}:role/xtask-tests"),
+        ],
+    )
+    .unwrap_or_else(|e| panic!("apigateway update-account failed: {e}"));
+    done.push(account);
+}
+
+/// The region of the environment `args` name (`--env`, or `--to` for `promote`), read
+/// from the environment file.
+fn region_of(args: &[String], config_root: Option<&std::path::Path>) -> Option<String> {
+    let at = args.iter().position(|a| a == "--env" || a == "--to")?;
+    let env = args.get(at + 1)?;
+    let root = config_root.map_or_else(root, std::path::Path::to_path_buf);
+    let text =
+        std::fs::read_to_string(root.join("environments").join(format!("{env}.yaml"))).ok()?;
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("region:"))
+        .map(|r| r.trim().trim_matches('"').to_owned())
 }
 
 /// Runs `xtask` with `args` straight against moto, with environments read from
@@ -237,7 +269,9 @@ impl Xtask {
 
     /// Starts it in the background.
     pub fn spawn(self) -> Running {
-        bootstrapped();
+        if let Some(region) = region_of(&self.args, self.config_root.as_deref()) {
+            bootstrapped(&self.credentials, &region);
+        }
         let mut command = Command::new(binary());
         aws_env_at(&mut command, &self.endpoint, &self.credentials)
             .current_dir(root())
@@ -343,6 +377,12 @@ pub fn aws(args: &[&str]) -> Value {
 #[track_caller]
 pub fn aws_as(credentials: &Credentials, args: &[&str]) -> Value {
     aws_at(&moto(), credentials, args).unwrap_or_else(|e| panic!("aws {args:?} failed: {e}"))
+}
+
+/// The AWS CLI in another account, through `endpoint` (a proxy's).
+#[track_caller]
+pub fn aws_via(endpoint: &str, credentials: &Credentials, args: &[&str]) -> Value {
+    aws_at(endpoint, credentials, args).unwrap_or_else(|e| panic!("aws {args:?} failed: {e}"))
 }
 
 /// The AWS CLI, allowed to fail (its error text).

@@ -7,7 +7,6 @@ use crate::{deploy, deploy_run};
 use std::time::Duration;
 
 #[test]
-#[ignore = "issue 12 fault 5: fails on the current deploy tool"]
 fn watching_reads_one_page_of_a_long_history() {
     let proxy = Proxy::start(Config {
         events_page: 10,
@@ -30,7 +29,6 @@ fn watching_reads_one_page_of_a_long_history() {
 }
 
 #[test]
-#[ignore = "issue 12 fault 5: fails on the current deploy tool"]
 fn throttled_polls_back_off_and_the_deploy_carries_on() {
     // While the creation runs, every second answer starts a burst of three throttles: the
     // SDK's own three attempts give up on each burst.
@@ -47,7 +45,6 @@ fn throttled_polls_back_off_and_the_deploy_carries_on() {
 }
 
 #[test]
-#[ignore = "issue 12 fault 5: fails on the current deploy tool"]
 fn a_terminal_status_left_by_the_previous_operation_is_not_taken_for_this_ones() {
     let proxy = Proxy::start(Config::default());
     let owner = owner();
@@ -69,7 +66,6 @@ fn a_terminal_status_left_by_the_previous_operation_is_not_taken_for_this_ones()
 }
 
 #[test]
-#[ignore = "issue 12 fault 5: fails on the current deploy tool"]
 fn a_change_set_that_never_completes_ends_at_its_deadline() {
     let proxy = Proxy::start(Config::default());
     let owner = owner();
@@ -93,7 +89,6 @@ fn a_change_set_that_never_completes_ends_at_its_deadline() {
 }
 
 #[test]
-#[ignore = "issue 12 fault 5: fails on the current deploy tool"]
 fn an_operation_that_never_settles_ends_at_its_deadline_with_the_command_that_follows_it() {
     let proxy = Proxy::start(Config::default());
     let owner = owner();

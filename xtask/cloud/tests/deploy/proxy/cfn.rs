@@ -906,8 +906,12 @@ async fn create_change_set(shared: &Arc<Shared>, call: &Call, params: Params) ->
             }
         }
     }
-    let moto_template =
+    let mut moto_template =
         template::with_deletion_policies(&moto_template, |_, p| keep_once_created(p));
+    // With the table kept as it was, an update that changes only the table would look like
+    // no update to moto ("No updates are to be performed"); a revision stamp tells it apart.
+    static REVISION: AtomicI64 = AtomicI64::new(0);
+    moto_template["Metadata"]["ProxyRevision"] = json!(REVISION.fetch_add(1, Ordering::Relaxed));
     let reply = shared
         .query(
             call,

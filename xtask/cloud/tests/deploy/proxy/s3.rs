@@ -7,10 +7,25 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// The owner account of each bucket created through the proxy.
+/// The owner account of each bucket created through the proxy, and each bucket's policy
+/// as written.
 #[derive(Default)]
 pub struct State {
     owners: BTreeMap<String, String>,
+    policies: BTreeMap<String, Bytes>,
+}
+
+/// A bucket policy as moto can enforce it: moto evaluates policies without their
+/// `Condition`s, so a `Deny` that holds only under a condition (plain HTTP, which the tests
+/// speak to the proxy, is where AWS's `aws:SecureTransport` is true) would deny
+/// everything. Such statements are left out of what moto holds; the proxy answers
+/// `GetBucketPolicy` with the policy as written.
+fn enforceable(policy: &[u8]) -> Option<Bytes> {
+    let mut policy: Value = serde_json::from_slice(policy).ok()?;
+    policy["Statement"]
+        .as_array_mut()?
+        .retain(|s| !(s["Effect"] == "Deny" && s.get("Condition").is_some()));
+    Some(Bytes::from(policy.to_string()))
 }
 
 fn access_denied() -> Reply {
@@ -64,6 +79,49 @@ pub async fn handle(shared: &Arc<Shared>, call: &Call) -> Option<Reply> {
             }
         }
         return Some(reply);
+    }
+    if key.is_empty() && query.split('&').any(|q| q == "policy" || q == "policy=") {
+        match method {
+            "PUT" => {
+                let body = enforceable(&call.body)?;
+                let mut headers = call.headers.clone();
+                for name in [
+                    "content-md5",
+                    "x-amz-checksum-crc32",
+                    "x-amz-sdk-checksum-algorithm",
+                ] {
+                    headers.remove(name);
+                }
+                let reply = shared
+                    .send(call.method.clone(), &call.path_and_query, &headers, body)
+                    .await;
+                if reply.ok() {
+                    shared
+                        .s3
+                        .lock()
+                        .unwrap()
+                        .policies
+                        .insert(bucket.clone(), call.body.clone());
+                }
+                return Some(reply);
+            }
+            "GET" => {
+                let reply = shared.forward(call).await;
+                let written = shared.s3.lock().unwrap().policies.get(&bucket).cloned();
+                return Some(match written {
+                    Some(body) if reply.ok() => Reply {
+                        status: 200,
+                        headers: reply.headers,
+                        body,
+                    },
+                    _ => reply,
+                });
+            }
+            "DELETE" => {
+                shared.s3.lock().unwrap().policies.remove(&bucket);
+            }
+            _ => {}
+        }
     }
     if method == "HEAD" && key.is_empty() && config.deny_list_bucket {
         shared.count("s3:HeadBucket denied");
