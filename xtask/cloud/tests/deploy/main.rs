@@ -6,8 +6,10 @@
 mod bucket;
 mod changes;
 mod failures;
+mod fake_api;
 mod promotion;
 mod proxy;
+mod smoke;
 mod support;
 mod watching;
 
