@@ -6,6 +6,7 @@
 
 pub mod api_gateway_account;
 pub mod artifact_bucket;
+pub mod change_set;
 pub mod cloudformation;
 pub mod cognito;
 pub mod deadline;
