@@ -8,6 +8,7 @@ mod bootstrap;
 mod deploy;
 mod destroy;
 mod diff;
+mod drift;
 mod logs;
 mod outputs;
 mod promote;
@@ -35,6 +36,8 @@ enum Command {
     Deploy(deploy::Args),
     /// Show what `deploy` would change.
     Diff(diff::Args),
+    /// Show what changed in a stack's resources outside CloudFormation.
+    Drift(drift::Args),
     /// Print (and record) a stack's outputs.
     Outputs(outputs::Args),
     /// Follow a stack's rollout until it settles.
@@ -63,6 +66,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             Command::Bootstrap(args) => bootstrap::run(args).await,
             Command::Deploy(args) => deploy::run(args).await,
             Command::Diff(args) => diff::run(args).await,
+            Command::Drift(args) => drift::run(args).await,
             Command::Outputs(args) => outputs::run(args).await,
             Command::Watch(args) => watch::run(args).await,
             Command::Promote(args) => promote::run(args).await,

@@ -10,6 +10,7 @@ pub mod change_set;
 pub mod cloudformation;
 pub mod cognito;
 pub mod deadline;
+pub mod drift;
 pub mod generations;
 pub mod leftovers;
 pub mod rollout;

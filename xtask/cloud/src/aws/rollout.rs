@@ -6,6 +6,7 @@
 use super::api_gateway_account::cloudwatch_role;
 use super::artifact_bucket;
 use super::cloudformation::{AlreadyExists, Cfn, ChangeSet, StackState};
+use super::drift;
 use super::generations;
 use super::leftovers;
 use super::stack_diff::{self, StackDiff};
@@ -88,6 +89,9 @@ pub async fn rollout(
         ) {
             deployed = None;
         }
+    }
+    if deployed.is_some() {
+        drift::check_before_update(ctx, &cfn, safety.accept_drift).await?;
     }
     let old_template = match &deployed {
         Some(_) => Some(cfn.template(stack).await?),

@@ -78,6 +78,9 @@ pub struct Safety {
     /// Allow replacing or removing stateful resources (the table, the user pool): their data is lost.
     #[arg(long)]
     pub allow_replace: bool,
+    /// Update production even though its resources drifted from the template.
+    #[arg(long)]
+    pub accept_drift: bool,
     /// Print one JSON report on stdout (progress stays on stderr).
     #[arg(long)]
     pub json: bool,

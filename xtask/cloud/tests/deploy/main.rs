@@ -5,6 +5,7 @@
 
 mod bucket;
 mod changes;
+mod drift;
 mod failures;
 mod fake_api;
 mod promotion;
