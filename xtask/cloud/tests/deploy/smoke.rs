@@ -113,3 +113,53 @@ fn smoke_in_prod_reads_only_unless_asked_to_write() {
         all.text()
     );
 }
+
+#[test]
+fn token_reads_outputs_again_when_the_recorded_pool_is_gone() {
+    let owner = owner();
+    let stack = format!("tickets-dev-{owner}");
+    let api = FakeApi::start("dev", 0);
+    let pool = DeployedPool::new("dev", &owner, &api);
+    let recorded: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&pool.outputs).unwrap()).unwrap();
+    // The stack was re-created elsewhere: CloudFormation has the new pool, the outputs
+    // recorded on this machine still name one that is gone.
+    let outputs = json!({
+        "UserPoolId": {"Value": recorded["UserPoolId"]},
+        "UserPoolClientId": {"Value": recorded["UserPoolClientId"]},
+    });
+    let template = json!({
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": outputs,
+    });
+    aws(&[
+        "cloudformation",
+        "create-stack",
+        "--stack-name",
+        &stack,
+        "--template-body",
+        &template.to_string(),
+    ]);
+    let mut stale = recorded.clone();
+    stale["UserPoolId"] = json!("us-east-1_gone00000");
+    std::fs::write(&pool.outputs, stale.to_string()).unwrap();
+
+    let run = Xtask::new(
+        &moto(),
+        &[
+            "token", "--env", "dev", "--owner", &owner, "--user", "alice",
+        ],
+    )
+    .run();
+    let _ = crate::support::try_aws(&["cloudformation", "delete-stack", "--stack-name", &stack]);
+    let run = run.ok().says(&["us-east-1_gone00000", "no longer exists"]);
+    assert_eq!(
+        run.stdout.trim().split('.').count(),
+        3,
+        "not a JWT: {}",
+        run.stdout
+    );
+    let refreshed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&pool.outputs).unwrap()).unwrap();
+    assert_eq!(refreshed["UserPoolId"], recorded["UserPoolId"]);
+}
