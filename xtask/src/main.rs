@@ -89,6 +89,16 @@ const ROUTES: &[Route] = &[
         about: "Follow a stack's rollout until it settles",
     },
     Route {
+        name: "logs",
+        package: LOCAL,
+        about: "Show (and follow) the function's and the API's log lines, readable or as JSON",
+    },
+    Route {
+        name: "bootstrap",
+        package: CLOUD,
+        about: "Prepare an account and region once: the CloudWatch role API Gateway logs with",
+    },
+    Route {
         name: "promote",
         package: CLOUD,
         about: "Deploy to one environment exactly the artifact another one runs",
