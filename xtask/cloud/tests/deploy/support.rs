@@ -150,11 +150,27 @@ fn aws_env_at<'c>(
     }
 }
 
-/// The AWS variables for moto as the default account (for tests that build their own
-/// commands).
+/// The AWS variables for the tests' AWS as the default account (for tests that build
+/// their own commands): a proxy in front of moto, shared by the test process, so that what
+/// moto cannot do as AWS does (a bucket policy with conditions, say) is handled there.
 #[allow(dead_code)] // for tests/logs.rs and tests/operations.rs, which share this file
 pub fn aws_env(command: &mut Command) -> &mut Command {
-    aws_env_at(command, &moto(), &Credentials::default_account())
+    aws_env_at(command, &shared_endpoint(), &Credentials::default_account())
+}
+
+/// The endpoint of one proxy ([`crate::proxy`]) for the whole test process, with the default
+/// behaviour, for tests that need no proxy of their own.
+pub fn shared_endpoint() -> String {
+    static ENDPOINT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ENDPOINT
+        .get_or_init(|| {
+            // Lives as long as the process: the tests of the process share it.
+            let proxy = Box::leak(Box::new(crate::proxy::Proxy::start(
+                crate::proxy::Config::default(),
+            )));
+            proxy.endpoint.clone()
+        })
+        .clone()
 }
 
 /// Gives the tests' moto account what `cargo xtask bootstrap` gives a real one (API
@@ -203,11 +219,11 @@ fn region_of(args: &[String], config_root: Option<&std::path::Path>) -> Option<S
         .map(|r| r.trim().trim_matches('"').to_owned())
 }
 
-/// Runs `xtask` with `args` straight against moto, with environments read from
+/// Runs `xtask` with `args` through the shared proxy, with environments read from
 /// `config_root` when given.
 #[allow(dead_code)] // for tests/logs.rs, which shares this file
 pub fn xtask(args: &[&str], config_root: Option<&std::path::Path>) -> Run {
-    let mut run = Xtask::new(&moto(), args);
+    let mut run = Xtask::new(&shared_endpoint(), args);
     run.config_root = config_root.map(PathBuf::from);
     run.run()
 }
