@@ -11,7 +11,7 @@ pub mod stack;
 
 pub use cfn::{Format, Template};
 pub use environment::{Environment, EnvironmentError};
-pub use stack::ticket_stack;
+pub use stack::{first_creation, ticket_stack};
 
 use std::path::Path;
 

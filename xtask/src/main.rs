@@ -79,6 +79,11 @@ const ROUTES: &[Route] = &[
         about: "Show what `deploy` would change",
     },
     Route {
+        name: "drift",
+        package: CLOUD,
+        about: "Show what changed in a stack's resources outside CloudFormation",
+    },
+    Route {
         name: "outputs",
         package: CLOUD,
         about: "Print (and record) a stack's outputs",

@@ -119,7 +119,9 @@ pub enum RemovalPolicy {
     Delete,
     /// Keep it, outside the stack.
     Retain,
-    /// Keep it unless the stack is still being created.
+    /// Keep it, except when the stack operation that created it rolls back (a failed first
+    /// creation deletes it, so nothing is stranded). A `DeletionPolicy` only: as an
+    /// `UpdateReplacePolicy` it reads as `Retain`.
     RetainExceptOnCreate,
 }
 
@@ -169,9 +171,15 @@ impl<T: ResourceType> Resource<T> {
     }
 
     /// Sets both `DeletionPolicy` and `UpdateReplacePolicy`: one alone leaves the other path
-    /// deleting (or keeping) data.
+    /// deleting (or keeping) data. `RetainExceptOnCreate` exists for deletion only, so a
+    /// replacement then retains.
     pub fn removal_policy(self, policy: RemovalPolicy) -> Self {
-        self.deletion_policy(policy).update_replace_policy(policy)
+        let on_replace = match policy {
+            RemovalPolicy::RetainExceptOnCreate => RemovalPolicy::Retain,
+            other => other,
+        };
+        self.deletion_policy(policy)
+            .update_replace_policy(on_replace)
     }
 
     /// Keeps the physical resource when the stack deletes or replaces it.

@@ -343,6 +343,21 @@ mod tests {
     }
 
     #[test]
+    fn retain_except_on_create_is_a_deletion_policy_only() {
+        let mut template = Template::new("sample");
+        template.add(
+            Resource::new("Kept", log_group("/k"))
+                .removal_policy(RemovalPolicy::RetainExceptOnCreate),
+        );
+        let json = json_of(&template);
+        assert_eq!(
+            json["Resources"]["Kept"]["DeletionPolicy"],
+            "RetainExceptOnCreate"
+        );
+        assert_eq!(json["Resources"]["Kept"]["UpdateReplacePolicy"], "Retain");
+    }
+
+    #[test]
     fn keeps_declaration_order() {
         let text = sample().to_json();
         assert!(text.find("\"First\"").unwrap() < text.find("\"Second\"").unwrap());

@@ -11,9 +11,11 @@ use crate::cfn::apigateway::{
 use crate::cfn::cognito::{UserPool, UserPoolAttribute};
 use crate::cfn::kms::Key;
 use crate::cfn::logs::LogGroup;
-use crate::cfn::{Expr, LogicalId, Pseudo, Ref, Resource, ResourceType, Template};
+use crate::cfn::{Expr, LogicalId, Pseudo, Ref, Resource, ResourceType, Template, resource_info};
 use crate::environment::{Environment, Origin};
-use std::collections::BTreeMap;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
 use tickets_manifest::cors;
 use tickets_manifest::metrics::route_value;
 use tickets_manifest::routes::{self, ROUTES};
@@ -219,22 +221,14 @@ fn deployment(
     responses: &[Ref<GatewayResponse>],
 ) -> Ref<Deployment> {
     // CloudFormation only takes a new snapshot when the resource is new, so its logical id
-    // carries a digest of everything the snapshot contains.
-    let shape = template.fingerprint(|entry| {
-        [
-            RestApi::INFO.type_name,
-            PathResource::INFO.type_name,
-            Method::INFO.type_name,
-            Authorizer::INFO.type_name,
-            GatewayResponse::INFO.type_name,
-        ]
-        .contains(&entry.type_name())
-    });
+    // carries a digest of everything the snapshot serves.
+    let rendered = serde_json::to_value(&*template).expect("a template always serializes");
+    let shape = deployment_fingerprint(rendered["Resources"].as_object().unwrap_or(&Map::new()));
     let mut deployment = Resource::new(
         format!("{DEPLOYMENT_PREFIX}{shape}"),
         Deployment {
             rest_api_id: api.reference(),
-            description: Some(format!("API shape {shape}.")),
+            description: Some(deployment_description(&shape)),
         },
     );
     for method in methods {
@@ -244,6 +238,201 @@ fn deployment(
         deployment = deployment.depends_on(response);
     }
     template.add(deployment)
+}
+
+fn deployment_description(shape: &str) -> String {
+    format!("API shape {shape}.")
+}
+
+/// The types a deployment snapshots.
+const SNAPSHOT_TYPES: [&str; 5] = [
+    RestApi::INFO.type_name,
+    PathResource::INFO.type_name,
+    Method::INFO.type_name,
+    Authorizer::INFO.type_name,
+    GatewayResponse::INFO.type_name,
+];
+
+/// A digest of everything the stage serves, for the deployment's logical id (`resources` is
+/// a template's `Resources`): the API's own resources as declared, and the identity of
+/// every resource they reference, followed through references. A resource's identity is
+/// its type and the properties whose change replaces it ([`ResourceInfo::replaced_by`]):
+/// what decides whether `Fn::GetAtt UserPool.Arn` or `Fn::GetAtt ApiInvokeRole.Arn` still
+/// names the same physical resource. So a user pool, function or role replaced under the
+/// same logical id (same template text in the API, a new ARN behind it) takes a new
+/// snapshot, and the stage stops serving the old one; a change that keeps every physical
+/// resource (a function's memory) does not.
+///
+/// [`ResourceInfo::replaced_by`]: crate::cfn::ResourceInfo::replaced_by
+pub fn deployment_fingerprint(resources: &Map<String, Value>) -> String {
+    let type_of = |id: &str| {
+        resources
+            .get(id)
+            .and_then(|r| r["Type"].as_str())
+            .unwrap_or_default()
+    };
+    let served: Vec<&String> = resources
+        .keys()
+        .filter(|id| SNAPSHOT_TYPES.contains(&type_of(id)))
+        .collect();
+    let mut hasher = Sha256::new();
+    let mut referenced = BTreeSet::new();
+    for id in &served {
+        hasher.update(id.as_bytes());
+        hasher.update(b"\n");
+        hasher.update(canonical(&resources[id.as_str()]).as_bytes());
+        hasher.update(b"\n");
+        references(&resources[id.as_str()], &mut referenced);
+    }
+    // Identities of the referenced resources, and of what their identities reference.
+    let mut identities = BTreeMap::new();
+    let mut pending: Vec<String> = referenced.into_iter().collect();
+    while let Some(id) = pending.pop() {
+        if served.iter().any(|s| **s == id)
+            || identities.contains_key(&id)
+            || !resources.contains_key(&id)
+        {
+            continue;
+        }
+        let resource = &resources[&id];
+        let kind = type_of(&id);
+        let mut identity = kind.to_owned();
+        let mut inner = BTreeSet::new();
+        for property in resource_info(kind).map_or(&[][..], |info| info.replaced_by) {
+            if let Some(value) = resource["Properties"].get(*property) {
+                identity.push_str(&format!("|{property}={}", canonical(value)));
+                references(value, &mut inner);
+            }
+        }
+        pending.extend(inner);
+        identities.insert(id, identity);
+    }
+    for (id, identity) in &identities {
+        hasher.update(format!("{id}:{identity}\n").as_bytes());
+    }
+    hex::encode(&hasher.finalize()[..5])
+}
+
+/// Gives `template`'s deployment (`ApiDeployment<digest>`) the logical id its digest asks
+/// for, after anything edited the template (a physical name changed by the deploy tool, a
+/// hand-edited `--template`); references to it follow. Returns the old and the new id
+/// when it changed.
+pub fn restamp_deployment(template: &mut Value) -> Option<(String, String)> {
+    let resources = template.get("Resources")?.as_object()?;
+    let old = resources
+        .iter()
+        .find(|(id, r)| {
+            id.starts_with(DEPLOYMENT_PREFIX) && r["Type"] == Deployment::INFO.type_name
+        })
+        .map(|(id, _)| id.clone())?;
+    let shape = deployment_fingerprint(resources);
+    let new = format!("{DEPLOYMENT_PREFIX}{shape}");
+    if new == old {
+        return None;
+    }
+    let resources = template["Resources"].as_object_mut()?;
+    let mut deployment = resources.remove(&old)?;
+    deployment["Properties"]["Description"] = Value::String(deployment_description(&shape));
+    resources.insert(new.clone(), deployment);
+    rename_references(template, &old, &new);
+    Some((old, new))
+}
+
+/// `Ref`s, `DependsOn` entries and `Fn::GetAtt`s naming `old` now name `new`.
+fn rename_references(value: &mut Value, old: &str, new: &str) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map.iter_mut() {
+                match (key.as_str(), &mut *inner) {
+                    ("Ref" | "DependsOn", Value::String(name)) if name == old => {
+                        *name = new.to_owned()
+                    }
+                    ("DependsOn", Value::Array(names)) => {
+                        for name in names.iter_mut().filter(|n| *n == old) {
+                            *name = Value::String(new.to_owned());
+                        }
+                    }
+                    ("Fn::GetAtt", Value::Array(parts))
+                        if parts.first().is_some_and(|p| p == old) =>
+                    {
+                        parts[0] = Value::String(new.to_owned())
+                    }
+                    _ => rename_references(inner, old, new),
+                }
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| rename_references(item, old, new)),
+        _ => {}
+    }
+}
+
+/// The logical ids `value` references (`Ref`, `Fn::GetAtt`, `${…}` in `Fn::Sub`), parameters
+/// and pseudo parameters included (callers keep the ones that are resources).
+fn references(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner) {
+                    ("Ref", Value::String(name)) => {
+                        out.insert(name.clone());
+                    }
+                    ("Fn::GetAtt", Value::Array(parts)) => {
+                        if let Some(Value::String(name)) = parts.first() {
+                            out.insert(name.clone());
+                        }
+                    }
+                    ("Fn::GetAtt", Value::String(dotted)) => {
+                        out.insert(dotted.split('.').next().unwrap_or_default().to_owned());
+                    }
+                    ("Fn::Sub", Value::String(text)) => sub_references(text, out),
+                    ("Fn::Sub", Value::Array(parts)) => {
+                        if let Some(Value::String(text)) = parts.first() {
+                            sub_references(text, out);
+                        }
+                        parts.iter().skip(1).for_each(|p| references(p, out));
+                    }
+                    _ => references(inner, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| references(item, out)),
+        _ => {}
+    }
+}
+
+fn sub_references(text: &str, out: &mut BTreeSet<String>) {
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        rest = &rest[start + 2..];
+        let Some(end) = rest.find('}') else { break };
+        let name = &rest[..end];
+        if !name.starts_with('!') {
+            out.insert(name.split('.').next().unwrap_or_default().to_owned());
+        }
+        rest = &rest[end + 1..];
+    }
+}
+
+/// JSON with object members in name order, whatever order a parser or serializer kept.
+fn canonical(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let members: BTreeMap<&String, String> =
+                map.iter().map(|(k, v)| (k, canonical(v))).collect();
+            let inner: Vec<String> = members
+                .iter()
+                .map(|(k, v)| format!("{}:{v}", Value::String((*k).clone())))
+                .collect();
+            format!("{{{}}}", inner.join(","))
+        }
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(canonical).collect::<Vec<_>>().join(",")
+        ),
+        other => other.to_string(),
+    }
 }
 
 /// The stage named after the environment, with its throttling, tracing and access log.

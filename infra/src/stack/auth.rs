@@ -27,9 +27,13 @@ pub struct Users {
     pub client: Ref<UserPoolClient>,
 }
 
-/// Declares the pool, the app client and the admin group.
-pub fn user_pool(template: &mut Template, environment: &Environment) -> Users {
-    let protection = &environment.data_protection;
+/// Declares the pool, the app client and the admin group; the pool refuses deletion when
+/// `deletion_protection`.
+pub fn user_pool(
+    template: &mut Template,
+    environment: &Environment,
+    deletion_protection: bool,
+) -> Users {
     let users = &environment.users;
     let (mfa_configuration, enabled_mfas) = match users.mfa {
         Mfa::Off => (MfaConfiguration::Off, Vec::new()),
@@ -73,8 +77,9 @@ pub fn user_pool(template: &mut Template, environment: &Environment) -> Users {
         admin_create_user_config: Some(AdminCreateUserConfig {
             allow_admin_create_user_only: true,
         }),
-        // Prod always protects (the environment loader insists on `deletion_protection`).
-        deletion_protection: Some(if protection.deletion_protection {
+        // Prod always protects (the environment loader insists on `deletion_protection`),
+        // from the first update on (see `first_creation`).
+        deletion_protection: Some(if deletion_protection {
             DeletionProtection::Active
         } else {
             DeletionProtection::Inactive

@@ -14,11 +14,13 @@ use tickets_manifest::table::{KeyAttribute, TICKETS};
 /// Logical id of the table.
 pub const TABLE: &str = "TicketsTable";
 
-/// Declares the tickets table, encrypted with `data_key` when there is one.
+/// Declares the tickets table, encrypted with `data_key` when there is one, refusing
+/// `DeleteTable` when `deletion_protection`.
 pub fn table(
     template: &mut Template,
     environment: &Environment,
     data_key: Option<&Ref<Key>>,
+    deletion_protection: bool,
 ) -> Ref<Table> {
     let schema = TICKETS;
     let protection = &environment.data_protection;
@@ -69,7 +71,7 @@ pub fn table(
         point_in_time_recovery_specification: Some(PointInTimeRecoverySpecification {
             point_in_time_recovery_enabled: protection.point_in_time_recovery,
         }),
-        deletion_protection_enabled: Some(protection.deletion_protection),
+        deletion_protection_enabled: Some(deletion_protection),
         // Every write, for the event path (stack/events.rs).
         stream_specification: Some(StreamSpecification {
             stream_view_type: tickets_manifest::events::STREAM_VIEW_TYPE.to_owned(),
@@ -87,9 +89,14 @@ fn key(attribute: KeyAttribute, key_type: KeyType) -> KeySchemaElement {
 
 /// What happens to stateful resources when the stack deletes or replaces them: stated
 /// explicitly either way, so a reader never has to remember the default.
+///
+/// Kept data is kept from the moment the stack has created it, not before:
+/// `RetainExceptOnCreate` lets a failed first creation delete what it made, so the next
+/// deploy does not find a table or pool of the same name left behind ("already exists").
+/// A replacement keeps the old resource (`UpdateReplacePolicy: Retain`).
 pub fn removal(environment: &Environment) -> RemovalPolicy {
     if environment.data_protection.retain_on_delete {
-        RemovalPolicy::Retain
+        RemovalPolicy::RetainExceptOnCreate
     } else {
         RemovalPolicy::Delete
     }

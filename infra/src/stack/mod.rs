@@ -12,14 +12,17 @@ mod function;
 mod monitoring;
 mod outputs;
 mod rollout;
+mod stack_policy;
 #[cfg(test)]
 mod tests;
 
 use crate::cfn::{Expr, Parameter, Pseudo, Template};
 use crate::environment::Environment;
 
+pub use api::{deployment_fingerprint, restamp_deployment};
 pub use monitoring::MAX_ROLLBACK_ALARMS;
 pub use rollout::ALIAS_NAME;
+pub use stack_policy::stack_policy;
 
 /// Names of the template's parameters: promotion changes only these.
 pub mod parameter {
@@ -93,6 +96,20 @@ pub const METADATA_ENVIRONMENT: &str = "Environment";
 /// The whole stack for `environment`. Physical names derive from the stack name, so one
 /// template serves any number of stacks (`tickets-dev`, `tickets-dev-alice`).
 pub fn ticket_stack(environment: &Environment) -> Template {
+    build(environment, environment.data_protection.deletion_protection)
+}
+
+/// The template of the stack's first creation: [`ticket_stack`] with the table's and the
+/// user pool's deletion protection off. A failed first creation must be able to delete
+/// them (their `RetainExceptOnCreate` policy asks it to, and DynamoDB and Cognito refuse
+/// to delete protected resources, which would leave the stack in `ROLLBACK_FAILED`); the
+/// deploy tool turns protection on with an update as soon as the creation succeeded.
+/// Identical to [`ticket_stack`] where nothing is protected.
+pub fn first_creation(environment: &Environment) -> Template {
+    build(environment, false)
+}
+
+fn build(environment: &Environment, deletion_protection: bool) -> Template {
     let mut template = Template::new(format!(
         "Ticket API ({}): DynamoDB table, Lambda function, API Gateway REST API and Cognito user pool.",
         environment.name
@@ -129,7 +146,12 @@ pub fn ticket_stack(environment: &Environment) -> Template {
             access_logs::log_group_name(),
         ],
     );
-    let table = data::table(&mut template, environment, key.as_ref());
+    let table = data::table(
+        &mut template,
+        environment,
+        key.as_ref(),
+        deletion_protection,
+    );
     let artifact = function::Artifact {
         bucket: &bucket,
         key: &artifact_key,
@@ -143,7 +165,7 @@ pub fn ticket_stack(environment: &Environment) -> Template {
         &bucket,
         &events_artifact_key,
     );
-    let users = auth::user_pool(&mut template, environment);
+    let users = auth::user_pool(&mut template, environment, deletion_protection);
     let backend = rollout::backend(&mut template, environment, &function);
     let api = api::rest_api(
         &mut template,

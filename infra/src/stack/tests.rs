@@ -100,18 +100,40 @@ fn grants_exactly_the_manifest_actions_on_the_table_and_its_indexes() {
 fn protects_prod_data_and_not_dev_data() {
     let prod = json_of(&ticket_stack(&environment("prod")));
     let table = &prod["Resources"]["TicketsTable"];
-    assert_eq!(table["DeletionPolicy"], "Retain");
+    // Kept once created; a failed first creation deletes it rather than strand it.
+    assert_eq!(table["DeletionPolicy"], "RetainExceptOnCreate");
     assert_eq!(table["UpdateReplacePolicy"], "Retain");
-    assert_eq!(
-        prod["Resources"]["UserPool"]["Properties"]["DeletionProtection"],
-        "ACTIVE"
-    );
+    assert_eq!(table["Properties"]["DeletionProtectionEnabled"], true);
+    let pool = &prod["Resources"]["UserPool"];
+    assert_eq!(pool["DeletionPolicy"], "RetainExceptOnCreate");
+    assert_eq!(pool["Properties"]["DeletionProtection"], "ACTIVE");
     let dev = json_of(&ticket_stack(&environment("dev")));
     assert_eq!(dev["Resources"]["TicketsTable"]["DeletionPolicy"], "Delete");
     assert_eq!(
         dev["Resources"]["UserPool"]["Properties"]["DeletionProtection"],
         "INACTIVE"
     );
+}
+
+#[test]
+fn the_first_creation_protects_nothing_from_deletion_and_differs_in_nothing_else() {
+    let prod = environment("prod");
+    let mut first = json_of(&first_creation(&prod));
+    let steady = json_of(&ticket_stack(&prod));
+    let resources = &mut first["Resources"];
+    assert_eq!(
+        resources["TicketsTable"]["Properties"]["DeletionProtectionEnabled"],
+        false
+    );
+    assert_eq!(
+        resources["UserPool"]["Properties"]["DeletionProtection"],
+        "INACTIVE"
+    );
+    resources["TicketsTable"]["Properties"]["DeletionProtectionEnabled"] = json!(true);
+    resources["UserPool"]["Properties"]["DeletionProtection"] = json!("ACTIVE");
+    assert_eq!(first, steady);
+    let dev = environment("dev");
+    assert_eq!(first_creation(&dev).to_json(), ticket_stack(&dev).to_json());
 }
 
 #[test]
@@ -142,6 +164,64 @@ fn deployment_id_follows_the_api_shape_only() {
     let mut one_origin = dev.clone();
     one_origin.allowed_origins = vec![Origin::Exact("https://a.example.com".into())];
     assert_ne!(deployment_id(&ticket_stack(&one_origin)), base);
+}
+
+#[test]
+fn a_resource_the_stage_serves_replaced_under_its_logical_id_takes_a_new_deployment() {
+    for name in ["dev", "prod"] {
+        let template = json_of(&ticket_stack(&environment(name)));
+        let resources = |t: &Value| t["Resources"].as_object().unwrap().clone();
+        let digest = deployment_fingerprint(&resources(&template));
+        // The template's own id is the digest of its JSON form.
+        assert_eq!(
+            deployment_id(&ticket_stack(&environment(name))),
+            format!("{}{digest}", api::DEPLOYMENT_PREFIX)
+        );
+        // A new role (new ARN behind the methods' unchanged `Fn::GetAtt`) or a renamed
+        // function: the stage must be redeployed.
+        let mut role = template.clone();
+        role["Resources"][rollout::INVOKE_ROLE]["Properties"]["Path"] = json!("/tickets/");
+        assert_ne!(deployment_fingerprint(&resources(&role)), digest, "{name}");
+        let mut function = template.clone();
+        function["Resources"]["Function"]["Properties"]["FunctionName"] = json!("renamed");
+        assert_ne!(
+            deployment_fingerprint(&resources(&function)),
+            digest,
+            "{name}"
+        );
+        // Updates in place keep every ARN: no new deployment.
+        let mut memory = template.clone();
+        memory["Resources"]["Function"]["Properties"]["MemorySize"] = json!(1024);
+        memory["Resources"]["UserPool"]["Properties"]["MfaConfiguration"] = json!("OFF");
+        assert_eq!(
+            deployment_fingerprint(&resources(&memory)),
+            digest,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn restamping_renames_the_deployment_and_the_stage_follows() {
+    let mut template = json_of(&ticket_stack(&environment("dev")));
+    assert_eq!(restamp_deployment(&mut template.clone()), None);
+    template["Resources"][rollout::INVOKE_ROLE]["Properties"]["Path"] = json!("/tickets/");
+    let (old, new) = restamp_deployment(&mut template).expect("a new id");
+    assert_ne!(old, new);
+    let resources = template["Resources"].as_object().unwrap();
+    assert!(!resources.contains_key(&old));
+    assert_eq!(
+        resources[api::STAGE]["Properties"]["DeploymentId"],
+        json!({"Ref": new})
+    );
+    assert!(
+        resources[&new]["Properties"]["Description"]
+            .as_str()
+            .unwrap()
+            .contains(new.trim_start_matches(api::DEPLOYMENT_PREFIX))
+    );
+    assert!(!template.to_string().contains(&old));
+    assert_eq!(restamp_deployment(&mut template), None);
 }
 
 fn version_description(template: &Template) -> Value {

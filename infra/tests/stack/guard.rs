@@ -190,6 +190,11 @@ const BREAKAGES: &[Breakage] = &[
     },
     Breakage {
         rule: "table_protected_in_prod",
+        what: "a table a failed first creation strands (Retain)",
+        apply: |t| t["Resources"]["TicketsTable"]["DeletionPolicy"] = json!("Retain"),
+    },
+    Breakage {
+        rule: "table_protected_in_prod",
         what: "a table deleted on replacement",
         apply: |t| {
             t["Resources"]["TicketsTable"]

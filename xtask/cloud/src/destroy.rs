@@ -48,7 +48,12 @@ pub async fn run(args: Args) -> Result<()> {
         .as_object()
         .into_iter()
         .flatten()
-        .filter(|(_, r)| r["DeletionPolicy"].as_str() == Some("Retain"))
+        .filter(|(_, r)| {
+            matches!(
+                r["DeletionPolicy"].as_str(),
+                Some("Retain" | "RetainExceptOnCreate")
+            )
+        })
         .map(|(id, r)| format!("{id} ({})", r["Type"].as_str().unwrap_or("?")))
         .collect();
     eprintln!(
@@ -62,7 +67,7 @@ pub async fn run(args: Args) -> Result<()> {
         );
     } else {
         eprintln!(
-            "xtask: kept after deletion (DeletionPolicy: Retain): {}",
+            "xtask: kept after deletion (their DeletionPolicy retains them): {}",
             retained.join(", ")
         );
     }

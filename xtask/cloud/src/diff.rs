@@ -34,7 +34,7 @@ pub async fn run(args: Args) -> Result<()> {
         Some(_) => Some(cfn.template(stack).await?),
         None => None,
     };
-    let mut parameters = BTreeMap::from([(ARTIFACT_BUCKET.to_owned(), ctx.bucket().name)]);
+    let mut parameters = BTreeMap::from([(ARTIFACT_BUCKET.to_owned(), ctx.bucket()?.name)]);
     for function in FUNCTIONS {
         let key = match std::fs::read(artifact::zip_path_of(*function)?) {
             Ok(bytes) => artifact_bucket::key(function.name, &sha256_hex(&bytes)),

@@ -9,6 +9,7 @@ mod deploy;
 mod destroy;
 mod dev;
 mod diff;
+mod drift;
 mod logs;
 mod migrate;
 mod outputs;
@@ -39,6 +40,8 @@ enum Command {
     Dev(dev::Args),
     /// Show what `deploy` would change.
     Diff(diff::Args),
+    /// Show what changed in a stack's resources outside CloudFormation.
+    Drift(drift::Args),
     /// Print (and record) a stack's outputs.
     Outputs(outputs::Args),
     /// Follow a stack's rollout until it settles.
@@ -78,6 +81,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             Command::Deploy(args) => deploy::run(args).await,
             Command::Dev(args) => dev::run(args).await,
             Command::Diff(args) => diff::run(args).await,
+            Command::Drift(args) => drift::run(args).await,
             Command::Outputs(args) => outputs::run(args).await,
             Command::Watch(args) => watch::run(args).await,
             Command::Promote(args) => promote::run(args).await,

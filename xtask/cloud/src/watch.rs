@@ -16,7 +16,7 @@ pub struct Args {
 pub async fn run(args: Args) -> Result<()> {
     let ctx = Context::open(&args.target).await?;
     let cfn = Cfn::new(&ctx.config);
-    let mut watch = StackEvents::start(&cfn, ctx.stack.as_str()).await?;
+    let mut watch = StackEvents::follow(&cfn, ctx.stack.as_str()).await?;
     match watch.until_settled(&ctx.watch_hint()).await? {
         Some(state) => println!("{} {}", ctx.stack, state.status),
         None => println!("{} does not exist", ctx.stack),

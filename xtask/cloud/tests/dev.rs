@@ -3,10 +3,13 @@
 //! staging and prod stacks refused; and only release builds promoted or deployed to staging.
 
 #[allow(dead_code)]
+#[path = "deploy/proxy/mod.rs"]
+mod proxy;
+#[allow(dead_code)]
 #[path = "deploy/support.rs"]
 mod support;
 
-use support::{Cleanup, aws, owner, xtask};
+use support::{Cleanup, aws, owner, shared_endpoint, xtask};
 
 fn code_sha(function: &str) -> String {
     aws(&["lambda", "get-function", "--function-name", function])["Configuration"]["CodeSha256"]
@@ -18,7 +21,7 @@ fn code_sha(function: &str) -> String {
 #[test]
 fn dev_swaps_code_in_diff_shows_the_drift_and_deploy_puts_the_declared_code_back() {
     let owner = owner();
-    let _cleanup = Cleanup(vec![("dev".into(), owner.clone())]);
+    let _cleanup = Cleanup::new(&shared_endpoint(), &[("dev", &owner)]);
     let function = format!("tickets-dev-{owner}-manage-tickets");
     xtask(&["deploy", "--env", "dev", "--owner", &owner], None).ok();
     let declared = code_sha(&function);
@@ -91,7 +94,7 @@ fn dev_refuses_shared_staging_and_production_stacks() {
 #[test]
 fn only_release_builds_are_promoted_or_deployed_to_staging() {
     let owner = owner();
-    let _cleanup = Cleanup(vec![("dev".into(), owner.clone())]);
+    let _cleanup = Cleanup::new(&shared_endpoint(), &[("dev", &owner)]);
     let staging = xtask(
         &[
             "deploy",
@@ -137,5 +140,5 @@ fn only_release_builds_are_promoted_or_deployed_to_staging() {
         "{}",
         promoted.text()
     );
-    assert!(support::describe(&format!("tickets-staging-{owner}")).is_none());
+    assert!(support::describe(&shared_endpoint(), &format!("tickets-staging-{owner}")).is_none());
 }

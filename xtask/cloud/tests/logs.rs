@@ -3,6 +3,9 @@
 //! followed as new ones arrive.
 
 #[allow(dead_code)]
+#[path = "deploy/proxy/mod.rs"]
+mod proxy;
+#[allow(dead_code)]
 #[path = "deploy/support.rs"]
 mod support;
 
@@ -65,7 +68,7 @@ fn put(group: &str, stream: &str, messages: &[String]) {
 fn reads_filters_and_follows_a_deployed_functions_lines() {
     let owner = owner();
     let stack = format!("tickets-dev-{owner}");
-    let _cleanup = Cleanup(vec![("dev".into(), owner.clone())]);
+    let _cleanup = Cleanup::new(&support::shared_endpoint(), &[("dev", &owner)]);
     let deployed = xtask(
         &["deploy", "--env", "dev", "--owner", &owner, "--json"],
         None,

@@ -4,18 +4,23 @@
 //! accounts, entered through `sts:AssumeRole`).
 
 #[allow(dead_code)]
+#[path = "deploy/proxy/mod.rs"]
+mod proxy;
+#[allow(dead_code)]
 #[path = "deploy/support.rs"]
 mod support;
 
 use std::process::Command;
 use support::{Run, aws, aws_env};
 
-/// Credentials of a fresh moto account.
+/// Credentials of a fresh moto account, and a proxy of its own in front of moto (the
+/// proxy knows stacks by name, and every account has a `tickets-bootstrap`).
 struct Account {
     id: String,
     key: String,
     secret: String,
     token: String,
+    proxy: proxy::Proxy,
 }
 
 impl Account {
@@ -43,12 +48,14 @@ impl Account {
             key: text("AccessKeyId"),
             secret: text("SecretAccessKey"),
             token: text("SessionToken"),
+            proxy: proxy::Proxy::start(proxy::Config::default()),
         }
     }
 
     fn command(&self, program: &str) -> Command {
         let mut command = Command::new(program);
         aws_env(&mut command)
+            .env("AWS_ENDPOINT_URL", &self.proxy.endpoint)
             .env("AWS_ACCESS_KEY_ID", &self.key)
             .env("AWS_SECRET_ACCESS_KEY", &self.secret)
             .env("AWS_SESSION_TOKEN", &self.token)
@@ -67,6 +74,7 @@ impl Account {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            elapsed: std::time::Duration::ZERO,
         }
     }
 

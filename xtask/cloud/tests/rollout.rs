@@ -4,12 +4,19 @@
 //! through the CloudFormation proxy in `deploy/`).
 
 #[allow(dead_code)]
+#[path = "deploy/proxy/mod.rs"]
+mod proxy;
+#[allow(dead_code)]
 #[path = "deploy/support.rs"]
 mod support;
 
 use serde_json::Value;
 use std::collections::BTreeSet;
-use support::{Cleanup, ConfigRoot, aws, describe, owner, xtask};
+use support::{Cleanup, ConfigRoot, Xtask, aws, owner, shared_endpoint, xtask};
+
+fn describe(stack: &str) -> Option<Value> {
+    support::describe(&shared_endpoint(), stack)
+}
 
 /// Resource types moto's CloudFormation accepts without creating anything: the tests of
 /// `infra` (unit tests, cfn-lint, the guard rules) check them in the rendered templates.
@@ -68,21 +75,10 @@ fn parameter(stack: &Value, name: &str) -> Option<String> {
         .and_then(|p| p["ParameterValue"].as_str().map(str::to_owned))
 }
 
-fn tag(stack: &Value, key: &str) -> Option<String> {
-    stack["Tags"]
-        .as_array()?
-        .iter()
-        .find(|t| t["Key"] == key)
-        .and_then(|t| t["Value"].as_str().map(str::to_owned))
-}
-
 #[test]
 fn moto_creates_every_type_it_models_and_the_tests_name_those_it_skips() {
     let owner = owner();
-    let _cleanup = Cleanup(vec![
-        ("staging".into(), owner.clone()),
-        ("prod".into(), owner.clone()),
-    ]);
+    let _cleanup = Cleanup::new(&shared_endpoint(), &[("staging", &owner), ("prod", &owner)]);
     for env in ["staging", "prod"] {
         xtask(&["deploy", "--env", env, "--owner", &owner, "--yes"], None).ok();
         let stack = format!("tickets-{env}-{owner}");
@@ -109,35 +105,50 @@ fn moto_creates_every_type_it_models_and_the_tests_name_those_it_skips() {
     }
 }
 
+/// The `CreateChangeSet` parameter `key` (`Tags.member.1.Key`, ...) of `request`, by member.
+fn members(request: &proxy::query::Params, prefix: &str) -> Vec<(String, String)> {
+    (1..)
+        .map_while(|n| {
+            let key = request.get(&format!("{prefix}.member.{n}.Key"))?;
+            let value = request
+                .get(&format!("{prefix}.member.{n}.Value"))
+                .cloned()
+                .unwrap_or_default();
+            Some((key.clone(), value))
+        })
+        .collect()
+}
+
 #[test]
 fn skip_canary_shifts_at_once_and_sets_alarms_aside_for_one_deploy() {
+    let proxy = proxy::Proxy::start(proxy::Config::default());
     let owner = owner();
-    let _cleanup = Cleanup(vec![("staging".into(), owner.clone())]);
+    let _cleanup = Cleanup::new(&proxy.endpoint, &[("staging", &owner)]);
     let stack = format!("tickets-staging-{owner}");
-    let deploy_with = |extra: &[&str], config: Option<&ConfigRoot>| {
+    let deploy = |extra: &[&str], config: Option<&ConfigRoot>| {
         let mut args = vec!["deploy", "--env", "staging", "--owner", &owner];
         args.extend_from_slice(extra);
-        xtask(&args, config.map(|c| c.path.as_path())).ok()
+        let mut run = Xtask::new(&proxy.endpoint, &args);
+        if let Some(config) = config {
+            run = run.config(config);
+        }
+        run.run().ok()
     };
-    let deploy = |extra: &[&str]| deploy_with(extra, None);
-    let first = deploy(&["--skip-canary"]);
+    let first = deploy(&["--skip-canary"], None);
     assert!(
         first.stderr.contains("--skip-canary changes nothing"),
         "a first creation shifts nothing: {}",
         first.text()
     );
-    let created = describe(&stack).unwrap();
-    assert_eq!(tag(&created, "tickets:last-skip-canary"), None);
-
-    let skipped = deploy(&["--skip-canary"]);
+    let watched = deploy(&["--skip-canary"], None);
     assert!(
-        skipped
+        watched
             .stderr
             .contains("no alarm stops or rolls back this update"),
         "{}",
-        skipped.text()
+        watched.text()
     );
-    let emergency = describe(&stack).unwrap();
+    let emergency = support::describe(&proxy.endpoint, &stack).unwrap();
     assert_eq!(
         parameter(&emergency, "DeploymentConfig").as_deref(),
         Some("CodeDeployDefault.LambdaAllAtOnce")
@@ -146,18 +157,59 @@ fn skip_canary_shifts_at_once_and_sets_alarms_aside_for_one_deploy() {
         parameter(&emergency, "RollbackOnAlarms").as_deref(),
         Some("false")
     );
+    let sent = proxy.requests("CreateChangeSet");
+    let skipped = sent.last().expect("the emergency update's change set");
+    let tags = members(skipped, "Tags");
+    let record = tags
+        .iter()
+        .find(|(k, _)| k == "tickets:last-skip-canary")
+        .map(|(_, v)| v.clone())
+        .expect("the skip is recorded in the stack's tags");
+    assert!(record.contains(" by arn:aws:"), "{record}");
+    assert!(
+        tags.contains(&("environment".into(), "staging".into())),
+        "the stack's other tags are kept: {tags:?}"
+    );
+    assert!(
+        !skipped
+            .keys()
+            .any(|k| k.starts_with("RollbackConfiguration.RollbackTriggers")),
+        "no rollback trigger in an emergency: {skipped:?}"
+    );
 
-    // moto compares a change set's parameters with the stack's first ones, so the next
-    // deploy also changes the function's memory for moto to see a change.
+    // The next deploy (here with a memory change) watches the rollback trigger again.
     let config = ConfigRoot::new();
     config.edit("staging", "memory_mb: 256", "memory_mb: 320");
-    let normal = deploy_with(&[], Some(&config));
+    let normal = deploy(&[], Some(&config));
     assert!(
         normal.stderr.contains("rolls this update back if"),
-        "the next deploy is watched again: {}",
+        "{}",
         normal.text()
     );
-    let back = describe(&stack).unwrap();
+    let sent = proxy.requests("CreateChangeSet");
+    let watched = sent.last().unwrap();
+    assert_eq!(
+        watched
+            .get("RollbackConfiguration.RollbackTriggers.member.1.Type")
+            .map(String::as_str),
+        Some("AWS::CloudWatch::CompositeAlarm")
+    );
+    assert!(
+        watched["RollbackConfiguration.RollbackTriggers.member.1.Arn"].contains(":alarm:"),
+        "{watched:?}"
+    );
+    assert_eq!(
+        watched
+            .get("RollbackConfiguration.MonitoringTimeInMinutes")
+            .map(String::as_str),
+        Some("5"),
+        "staging's rollout.monitoring_minutes"
+    );
+    assert!(
+        !watched.keys().any(|k| k.starts_with("Tags.")),
+        "the tags, record included, are left as they are"
+    );
+    let back = support::describe(&proxy.endpoint, &stack).unwrap();
     assert_eq!(
         parameter(&back, "DeploymentConfig").as_deref(),
         Some("CodeDeployDefault.LambdaLinear10PercentEvery1Minute")
@@ -228,7 +280,7 @@ fn codedeploy_group_with_an_old_shift(name: &str) {
 #[test]
 fn an_update_reports_its_own_traffic_shift_and_no_earlier_one() {
     let owner = owner();
-    let _cleanup = Cleanup(vec![("dev".into(), owner.clone())]);
+    let _cleanup = Cleanup::new(&shared_endpoint(), &[("dev", &owner)]);
     let name = format!("tickets-{owner}");
     codedeploy_group_with_an_old_shift(&name);
     let template = tickets_infra::synth(&xtask_core::tools::workspace::root(), "dev").unwrap();

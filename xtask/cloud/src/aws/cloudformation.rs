@@ -1,23 +1,30 @@
-//! The CloudFormation calls `deploy`, `diff`, `destroy`, `promote` and `outputs` make.
+//! The CloudFormation calls `deploy`, `diff`, `destroy`, `promote` and `outputs` make
+//! (change sets in [`super::change_set`]).
 
-use super::rollback::UpdateWatch;
+pub use super::change_set::ChangeSet;
 use super::sdk::explain;
+use super::template_source::{TemplateSource, TemplateStash};
 use anyhow::{Context, Result};
 use aws_sdk_cloudformation::Client;
-use aws_sdk_cloudformation::types::{
-    Capability, ChangeSetStatus, ChangeSetType, Parameter, StackEvent, Tag, TemplateStage,
-};
+use aws_sdk_cloudformation::types::{Capability, Parameter, StackEvent, Tag, TemplateStage};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
-use std::time::Duration;
 use xtask_core::stack_name::Outputs;
 
 /// The capabilities the ticket stack needs: it creates an IAM role.
-const CAPABILITIES: [Capability; 2] = [Capability::CapabilityIam, Capability::CapabilityNamedIam];
+pub(super) const CAPABILITIES: [Capability; 2] =
+    [Capability::CapabilityIam, Capability::CapabilityNamedIam];
+
+/// `CreateStack` found the stack created already: another run created it a moment ago.
+#[derive(Debug, thiserror::Error)]
+#[error("creating stack {0}: it already exists (another deploy created it a moment ago)")]
+pub struct AlreadyExists(pub String);
 
 /// A deployed stack, as CloudFormation describes it.
 #[derive(Debug, Clone)]
 pub struct StackState {
+    /// Its id (an ARN): names change hands, ids do not.
+    pub id: String,
     /// Status, e.g. `UPDATE_COMPLETE`.
     pub status: String,
     /// Why it is in that status, when CloudFormation says.
@@ -38,40 +45,18 @@ impl StackState {
         self.status.ends_with("_IN_PROGRESS")
     }
 
-    /// Its last operation succeeded and it can be updated.
+    /// It runs a consistent version and can be updated: its last operation succeeded, or
+    /// a failed update rolled back to the version before (a healthy, serving state).
     pub fn complete(&self) -> bool {
         matches!(
             self.status.as_str(),
-            "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE"
+            "CREATE_COMPLETE"
+                | "UPDATE_COMPLETE"
+                | "UPDATE_ROLLBACK_COMPLETE"
+                | "IMPORT_COMPLETE"
+                | "IMPORT_ROLLBACK_COMPLETE"
         )
     }
-}
-
-/// One change CloudFormation computed for a change set.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedChange {
-    /// Logical id.
-    pub logical_id: String,
-    /// Resource type.
-    pub resource_type: String,
-    /// `Add`, `Modify`, `Remove`, ...
-    pub action: String,
-    /// `True`, `False` or `Conditional` for modifications.
-    pub replacement: Option<String>,
-}
-
-/// The result of creating a change set.
-#[derive(Debug, Clone)]
-pub enum ChangeSet {
-    /// CloudFormation found nothing to change (the change set was deleted).
-    Empty,
-    /// Ready to execute.
-    Ready {
-        /// Its name.
-        name: String,
-        /// What it will do.
-        changes: Vec<PlannedChange>,
-    },
 }
 
 /// A status message and the resource it is about.
@@ -107,10 +92,12 @@ impl From<&StackEvent> for Event {
 /// A CloudFormation client for one region.
 #[derive(Debug, Clone)]
 pub struct Cfn {
-    client: Client,
+    pub(super) client: Client,
+    /// Where templates over the inline limit go; without one they are always sent inline.
+    stash: Option<TemplateStash>,
 }
 
-fn parameters(values: &BTreeMap<String, String>) -> Vec<Parameter> {
+pub(super) fn parameters(values: &BTreeMap<String, String>) -> Vec<Parameter> {
     values
         .iter()
         .map(|(k, v)| {
@@ -127,6 +114,25 @@ impl Cfn {
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         Cfn {
             client: Client::new(config),
+            stash: None,
+        }
+    }
+
+    /// Sends templates over CloudFormation's inline limit through `stash`.
+    pub fn with_stash(mut self, stash: TemplateStash) -> Self {
+        self.stash = Some(stash);
+        self
+    }
+
+    /// The template as CloudFormation will read it.
+    pub(super) async fn template_source(
+        &self,
+        stack: &str,
+        template: &str,
+    ) -> Result<TemplateSource> {
+        match &self.stash {
+            Some(stash) => stash.source(stack, template).await,
+            None => Ok(TemplateSource::Body(template.to_owned())),
         }
     }
 
@@ -148,6 +154,7 @@ impl Cfn {
             return Ok(None);
         };
         Ok(Some(StackState {
+            id: found.stack_id().unwrap_or_default().to_owned(),
             status: found
                 .stack_status()
                 .map(|s| s.as_str().to_owned())
@@ -194,7 +201,8 @@ impl Cfn {
             .with_context(|| format!("the deployed template of {stack} is neither JSON nor YAML"))
     }
 
-    /// Creates the stack (its first deployment).
+    /// Creates the stack (its first deployment); returns its id. [`AlreadyExists`] when
+    /// another run created it first.
     pub async fn create(
         &self,
         stack: &str,
@@ -202,11 +210,14 @@ impl Cfn {
         values: &BTreeMap<String, String>,
         tags: &[(&str, &str)],
         termination_protection: bool,
-    ) -> Result<()> {
-        self.client
+    ) -> Result<String> {
+        let (body, url) = self.template_source(stack, template).await?.into_parts();
+        let created = self
+            .client
             .create_stack()
             .stack_name(stack)
-            .template_body(template)
+            .set_template_body(body)
+            .set_template_url(url)
             .set_parameters(Some(parameters(values)))
             .set_capabilities(Some(CAPABILITIES.to_vec()))
             .set_tags(Some(
@@ -216,101 +227,18 @@ impl Cfn {
             ))
             .enable_termination_protection(termination_protection)
             .send()
-            .await
-            .map_err(|e| explain(&format!("creating stack {stack}"), e))?;
-        Ok(())
-    }
-
-    /// Creates an update change set and waits until CloudFormation has computed it.
-    pub async fn change_set(
-        &self,
-        stack: &str,
-        template: &str,
-        values: &BTreeMap<String, String>,
-        watch: &UpdateWatch,
-    ) -> Result<ChangeSet> {
-        let name = format!(
-            "xtask-{}",
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)?
-                .as_millis()
-        );
-        self.client
-            .create_change_set()
-            .stack_name(stack)
-            .change_set_name(&name)
-            .change_set_type(ChangeSetType::Update)
-            .template_body(template)
-            .set_parameters(Some(parameters(values)))
-            .set_capabilities(Some(CAPABILITIES.to_vec()))
-            .set_rollback_configuration(watch.rollback.clone())
-            .set_tags(watch.tags.clone())
-            .description("cargo xtask deploy")
-            .send()
-            .await
-            .map_err(|e| explain(&format!("creating a change set for {stack}"), e))?;
-        loop {
-            let described = self
-                .client
-                .describe_change_set()
-                .stack_name(stack)
-                .change_set_name(&name)
-                .send()
-                .await
-                .map_err(|e| explain("reading the change set", e))?;
-            match described.status() {
-                Some(ChangeSetStatus::CreateComplete) => {
-                    let changes = described
-                        .changes()
-                        .iter()
-                        .filter_map(|c| c.resource_change())
-                        .map(|r| PlannedChange {
-                            logical_id: r.logical_resource_id().unwrap_or_default().to_owned(),
-                            resource_type: r.resource_type().unwrap_or_default().to_owned(),
-                            action: r
-                                .action()
-                                .map(|a| a.as_str().to_owned())
-                                .unwrap_or_default(),
-                            replacement: r.replacement().map(|x| x.as_str().to_owned()),
-                        })
-                        .collect();
-                    return Ok(ChangeSet::Ready { name, changes });
-                }
-                Some(ChangeSetStatus::Failed) => {
-                    let reason = described.status_reason().unwrap_or_default().to_owned();
-                    self.delete_change_set(stack, &name).await?;
-                    if reason.contains("didn't contain changes") || reason.contains("No updates") {
-                        return Ok(ChangeSet::Empty);
-                    }
-                    anyhow::bail!("CloudFormation could not plan the change: {reason}");
-                }
-                _ => tokio::time::sleep(Duration::from_millis(500)).await,
+            .await;
+        match created {
+            Ok(output) => Ok(output.stack_id().unwrap_or(stack).to_owned()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_already_exists_exception()) =>
+            {
+                Err(AlreadyExists(stack.to_owned()).into())
             }
+            Err(err) => Err(explain(&format!("creating stack {stack}"), err)),
         }
-    }
-
-    /// Runs a change set.
-    pub async fn execute(&self, stack: &str, change_set: &str) -> Result<()> {
-        self.client
-            .execute_change_set()
-            .stack_name(stack)
-            .change_set_name(change_set)
-            .send()
-            .await
-            .map_err(|e| explain(&format!("executing the change set on {stack}"), e))?;
-        Ok(())
-    }
-
-    /// Discards a change set.
-    pub async fn delete_change_set(&self, stack: &str, change_set: &str) -> Result<()> {
-        self.client
-            .delete_change_set()
-            .stack_name(stack)
-            .change_set_name(change_set)
-            .send()
-            .await
-            .map_err(|e| explain("deleting the change set", e))?;
-        Ok(())
     }
 
     /// Starts deleting the stack.
@@ -321,6 +249,18 @@ impl Cfn {
             .send()
             .await
             .map_err(|e| explain(&format!("deleting stack {stack}"), e))?;
+        Ok(())
+    }
+
+    /// Sets the stack policy (CloudFormation's own guard, whichever tool updates the stack).
+    pub async fn set_policy(&self, stack: &str, policy: &Value) -> Result<()> {
+        self.client
+            .set_stack_policy()
+            .stack_name(stack)
+            .stack_policy_body(policy.to_string())
+            .send()
+            .await
+            .map_err(|e| explain(&format!("setting the stack policy of {stack}"), e))?;
         Ok(())
     }
 
@@ -336,7 +276,35 @@ impl Cfn {
         Ok(())
     }
 
-    /// Events not in `seen` (which they are added to), oldest first.
+    /// The ids of the newest page of events (none for a stack that does not exist): what
+    /// happened before an operation that starts now. Older pages are never read, however
+    /// long the stack's history.
+    pub async fn latest_event_ids(&self, stack: &str) -> Result<HashSet<String>> {
+        match self
+            .client
+            .describe_stack_events()
+            .stack_name(stack)
+            .send()
+            .await
+        {
+            Ok(page) => Ok(page
+                .stack_events()
+                .iter()
+                .filter_map(|e| e.event_id().map(str::to_owned))
+                .collect()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .and_then(|e| e.meta().message())
+                    .is_some_and(|m| m.contains("does not exist")) =>
+            {
+                Ok(HashSet::new())
+            }
+            Err(err) => Err(explain(&format!("reading events of {stack}"), err)),
+        }
+    }
+
+    /// Events newer than the newest of `seen` (which they are added to), oldest first.
     pub async fn new_events(&self, stack: &str, seen: &mut HashSet<String>) -> Result<Vec<Event>> {
         let mut fresh = Vec::new();
         let mut pages = self
@@ -361,12 +329,14 @@ impl Cfn {
             };
             for event in page.stack_events() {
                 let event = Event::from(event);
-                if !seen.insert(event.id.clone()) {
+                if seen.contains(&event.id) {
                     break 'pages;
                 }
                 fresh.push(event);
             }
         }
+        // Only now: a page that failed (throttled) leaves them all new for the next poll.
+        seen.extend(fresh.iter().map(|e| e.id.clone()));
         fresh.reverse();
         Ok(fresh)
     }

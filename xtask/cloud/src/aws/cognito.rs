@@ -28,24 +28,54 @@ pub struct DeployedPool {
 
 impl DeployedPool {
     /// Finds the stack of `target` (from `.tickets/stacks/` or CloudFormation) and its pool.
+    /// Recorded outputs that name a pool which no longer exists (the stack was re-created
+    /// elsewhere) are read again from CloudFormation.
     pub async fn open(target: &Target) -> Result<Self> {
-        let environment = tickets_infra::Environment::load(&root(), &target.env)
+        let config_root = target.config_root.clone().unwrap_or_else(root);
+        let environment = tickets_infra::Environment::load(&config_root, &target.env)
             .with_context(|| format!("reading environments/{}.yaml", target.env))?;
         let stack = target.stack()?;
         let config = sdk::config(environment.region.as_str()).await;
-        let outputs = match stack.read_outputs() {
-            Ok(outputs) => outputs,
-            Err(_) => match Cfn::new(&config).describe(stack.as_str()).await? {
+        let client = Client::new(&config);
+        let refresh = || async {
+            match Cfn::new(&config).describe(stack.as_str()).await? {
                 Some(state) => {
                     stack.write_outputs(&state.outputs)?;
-                    state.outputs
+                    Ok(state.outputs)
                 }
                 None => bail!(
                     "stack {stack} does not exist: deploy it first with `cargo xtask deploy {}`",
                     target.flags()
                 ),
-            },
+            }
         };
+        let Ok(recorded) = stack.read_outputs() else {
+            return DeployedPool::from_outputs(client, refresh().await?, target);
+        };
+        let pool = DeployedPool::from_outputs(client.clone(), recorded, target)?;
+        let described = client
+            .describe_user_pool()
+            .user_pool_id(&pool.pool_id)
+            .send()
+            .await;
+        match described {
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                eprintln!(
+                    "xtask: user pool {} in the recorded outputs of {stack} no longer exists; reading them again from CloudFormation",
+                    pool.pool_id
+                );
+                DeployedPool::from_outputs(client, refresh().await?, target)
+            }
+            _ => Ok(pool),
+        }
+    }
+
+    fn from_outputs(client: Client, outputs: Outputs, target: &Target) -> Result<Self> {
+        let stack = target.stack()?;
         let output = |key: &str| {
             outputs.get(key).cloned().with_context(|| {
                 format!(
@@ -55,7 +85,7 @@ impl DeployedPool {
             })
         };
         Ok(DeployedPool {
-            client: Client::new(&config),
+            client,
             pool_id: output("UserPoolId")?,
             client_id: output("UserPoolClientId")?,
             outputs,

@@ -5,12 +5,17 @@
 
 use super::api_gateway_account::cloudwatch_role;
 use super::artifact_bucket;
-use super::cloudformation::{Cfn, ChangeSet, StackState};
+use super::cloudformation::{AlreadyExists, Cfn, ChangeSet, StackState};
+use super::drift;
+use super::generations;
 use super::lambda_account;
+use super::leftovers;
 use super::rollback;
 use super::stack_diff::{self, StackDiff};
 use super::stack_events::StackEvents;
+use super::table_indexes;
 use super::target::{Context, Safety};
+use super::template_source::TemplateStash;
 use super::traffic;
 use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
@@ -79,9 +84,14 @@ pub async fn rollout(
     safety: &Safety,
 ) -> Result<()> {
     let started = Instant::now();
-    let cfn = Cfn::new(&ctx.config);
+    // Large templates go through the artifact bucket, which the upload has made sure of.
+    let cfn = Cfn::new(&ctx.config).with_stash(TemplateStash::new(
+        &ctx.config,
+        &artifact.bucket,
+        ctx.env.region.as_str(),
+    ));
     let stack = ctx.stack.as_str();
-    let new_template: Value =
+    let mut new_template: Value =
         serde_json::from_str(template).context("the template to deploy is not JSON")?;
     let mut parameters = artifact.parameters();
 
@@ -90,7 +100,10 @@ pub async fn rollout(
     let mut deployed = cfn.describe(stack).await?;
     if let Some(state) = &deployed {
         ready_for_update(ctx, &cfn, state).await?;
-        if state.status == "ROLLBACK_COMPLETE" {
+        if matches!(
+            state.status.as_str(),
+            "ROLLBACK_COMPLETE" | "REVIEW_IN_PROGRESS"
+        ) {
             deployed = None;
         }
     }
@@ -105,19 +118,56 @@ pub async fn rollout(
             ctx.env.name
         );
     }
+    if deployed.is_some() {
+        drift::check_before_update(ctx, &cfn, safety.accept_drift).await?;
+    }
     let old_template = match &deployed {
         Some(_) => Some(cfn.template(stack).await?),
         None => None,
     };
     lambda_account::check_reserved_concurrency(ctx, &new_template, old_template.as_ref()).await?;
-    let diff = stack_diff::diff(
-        old_template
-            .as_ref()
-            .zip(deployed.as_ref().map(|s| &s.parameters)),
-        (&new_template, &parameters),
-        resource_info,
-    );
+    let diff_now = |new_template: &Value| {
+        stack_diff::diff(
+            old_template
+                .as_ref()
+                .zip(deployed.as_ref().map(|s| &s.parameters)),
+            (new_template, &parameters),
+            resource_info,
+        )
+    };
+    let as_given = new_template.clone();
+    if let Some(old) = &old_template {
+        generations::carry_over(old, &mut new_template);
+        let renamed = generations::rename_replaced(
+            &diff_now(&new_template),
+            &mut new_template,
+            stack,
+            safety.allow_replace,
+        )?;
+        for renamed in &renamed {
+            eprintln!("xtask: {}", generations::explain(renamed));
+        }
+    }
+    // An edited template (a generation above, a hand-edited `--template`) keeps the rule
+    // that the API's deployment id follows everything the stage serves, or the stage
+    // would keep serving the old snapshot.
+    if let Some((old, new)) = tickets_infra::stack::restamp_deployment(&mut new_template) {
+        eprintln!(
+            "xtask: the API deployment {old} does not match what the stage serves; deploying it as {new}"
+        );
+    }
+    let edited_text;
+    let template = if new_template != as_given {
+        edited_text = serde_json::to_string(&new_template)?;
+        edited_text.as_str()
+    } else {
+        template
+    };
+    let diff = diff_now(&new_template);
     eprint!("{}", indent(&diff.render()));
+    if let Some(old) = &old_template {
+        table_indexes::check_one_change_per_update(old, &new_template)?;
+    }
 
     let report = |result, outputs: Outputs, diff: StackDiff| Report {
         stack: stack.to_owned(),
@@ -251,6 +301,24 @@ async fn check_function_code(
 /// Refuses stacks that cannot be updated now, and clears a failed first creation.
 async fn ready_for_update(ctx: &Context, cfn: &Cfn, state: &StackState) -> Result<()> {
     let stack = ctx.stack.as_str();
+    // A first change set someone made (`aws cloudformation deploy`, CDK, SAM) and never
+    // executed: the stack exists without resources, "in progress" until deleted.
+    if state.status == "REVIEW_IN_PROGRESS" && cfn.resources(stack).await?.is_empty() {
+        if ctx.env.is_production() {
+            return Err(refused(format!(
+                "stack {stack} is in REVIEW_IN_PROGRESS: a first change set was made and never executed, \
+                 and it holds no resources. This is production, so remove it yourself after checking \
+                 (`aws cloudformation list-change-sets --stack-name {stack}`): \
+                 `cargo xtask destroy {} --force`, then deploy again",
+                ctx.target.flags()
+            )));
+        }
+        eprintln!(
+            "xtask: stack {stack} is in REVIEW_IN_PROGRESS with no resources (a first change set \
+             never executed); deleting it so it can be created"
+        );
+        return delete_and_wait(ctx, cfn).await;
+    }
     if state.in_progress() {
         bail!(
             "stack {stack} is busy ({}): wait for it to finish (`{}`) and deploy again",
@@ -337,32 +405,77 @@ async fn create(
         ("project", stack_name::PROJECT),
         ("environment", ctx.env.name.as_str()),
     ];
+    let first = first_creation_form(ctx, template);
+    leftovers::refuse_creation_over(ctx, &serde_json::from_str(&first)?).await?;
     let mut watch = StackEvents::start(cfn, stack).await?;
     eprintln!("xtask: creating stack {stack}");
     // Production stacks are protected from deletion; `destroy --force` lifts it.
     let created = cfn
-        .create(stack, template, parameters, &tags, ctx.env.is_production())
+        .create(stack, &first, parameters, &tags, ctx.env.is_production())
         .await;
-    let settled = match created {
-        Ok(()) => watch.until_settled(&ctx.watch_hint()).await?,
+    let (id, settled) = match created {
+        Ok(id) => (id, watch.until_settled(&ctx.watch_hint()).await?),
+        Err(err) if err.downcast_ref::<AlreadyExists>().is_some() => bail!(
+            "{err}; nothing was deleted. Wait for it to finish (`{}`) and deploy again",
+            ctx.watch_hint()
+        ),
+        // The call failed: this run created nothing, so there is nothing of its own to
+        // clean up.
         Err(err) => {
             report_missing_resources(cfn, stack, template, &err).await;
-            if let Err(cleanup) = clean_up_failed_creation(ctx, cfn).await {
-                eprintln!("xtask: warning: the failed stack could not be cleaned up: {cleanup:#}");
-            }
             return Err(deploy_failed(format!("creating {stack} failed: {err:#}")));
         }
     };
     match settled {
-        Some(state) if state.status == "CREATE_COMPLETE" => Ok(state),
+        Some(state) if state.status == "CREATE_COMPLETE" => {
+            apply_stack_policy(ctx, cfn).await?;
+            if first == template {
+                return Ok(state);
+            }
+            eprintln!(
+                "xtask: turning on deletion protection of the data (off during the first creation, \
+                 so that a failed one rolls back without leaving it behind)"
+            );
+            let protected =
+                update(ctx, cfn, template, parameters, &state, &Safety::default()).await?;
+            Ok(protected.unwrap_or(state))
+        }
         other => {
             print_failures(&watch);
             let status = other.map(|s| s.status).unwrap_or_else(|| "DELETED".into());
-            if let Err(cleanup) = clean_up_failed_creation(ctx, cfn).await {
+            if ctx.env.is_production() {
+                eprintln!(
+                    "xtask: {stack} is left in {status} (production is never deleted by deploy); \
+                     what its creation made is gone with the rollback. Remove it with \
+                     `cargo xtask destroy {} --force` and deploy again",
+                    ctx.target.flags()
+                );
+            }
+            if let Err(cleanup) = clean_up_failed_creation(ctx, cfn, &id).await {
                 eprintln!("xtask: warning: the failed stack could not be cleaned up: {cleanup:#}");
             }
             Err(deploy_failed(format!("creating {stack} failed ({status})")))
         }
+    }
+}
+
+/// The template of the stack's first creation: for the environment's own template, the
+/// form with deletion protection off (`tickets_infra::first_creation`), turned on by an
+/// update right after; a template given with `--template` as it is.
+fn first_creation_form(ctx: &Context, template: &str) -> String {
+    if template == tickets_infra::ticket_stack(&ctx.env).to_json_compact() {
+        tickets_infra::first_creation(&ctx.env).to_json_compact()
+    } else {
+        template.to_owned()
+    }
+}
+
+/// Sets the environment's stack policy, where it has one (on every rollout, so that one
+/// lifted by hand for a recovery comes back).
+async fn apply_stack_policy(ctx: &Context, cfn: &Cfn) -> Result<()> {
+    match tickets_infra::stack::stack_policy(&ctx.env) {
+        Some(policy) => cfn.set_policy(ctx.stack.as_str(), &policy).await,
+        None => Ok(()),
     }
 }
 
@@ -380,6 +493,7 @@ async fn update(
         == Some(rollback::ALL_AT_ONCE)
         && safety.skip_canary;
     let watch = rollback::update_watch(ctx, deployed, skip_canary);
+    apply_stack_policy(ctx, cfn).await?;
     let ChangeSet::Ready { name, changes } =
         cfn.change_set(stack, template, parameters, &watch).await?
     else {
@@ -390,8 +504,7 @@ async fn update(
         .iter()
         .filter(|c| {
             resource_info(&c.resource_type).is_some_and(|i| i.stateful)
-                && (c.action == "Remove"
-                    || matches!(c.replacement.as_deref(), Some("True" | "Conditional")))
+                && (c.action == "Remove" || c.certainly_replaced())
         })
         .map(|c| format!("{} ({})", c.logical_id, c.resource_type))
         .collect();
@@ -506,9 +619,15 @@ async fn report_missing_resources(cfn: &Cfn, stack: &str, template: &str, err: &
     }
 }
 
-async fn clean_up_failed_creation(ctx: &Context, cfn: &Cfn) -> Result<()> {
-    if ctx.env.is_production() || cfn.describe(ctx.stack.as_str()).await?.is_none() {
+/// Deletes the stack this run created (`id`) after its creation failed; never one of the
+/// same name that another run created meanwhile, and never in production.
+async fn clean_up_failed_creation(ctx: &Context, cfn: &Cfn, id: &str) -> Result<()> {
+    if ctx.env.is_production() {
         return Ok(());
+    }
+    match cfn.describe(ctx.stack.as_str()).await? {
+        Some(state) if state.id == id => {}
+        _ => return Ok(()),
     }
     eprintln!(
         "xtask: deleting the failed stack {} so that the next deploy starts clean (not done for production)",

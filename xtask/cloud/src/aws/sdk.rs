@@ -22,6 +22,18 @@ pub async fn config(region: &str) -> SdkConfig {
         .await
 }
 
+/// AWS refused a call for its rate ("Rate exceeded"): worth waiting for, not a failure of
+/// what the call asked. `explain` returns it (downcast to tell), so that a loop that
+/// follows an operation backs off instead of giving up while AWS carries on.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Throttled(pub String);
+
+/// Whether an error is AWS throttling the caller.
+pub fn is_throttled(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<Throttled>().is_some()
+}
+
 /// One line that says what went wrong while `doing` something, and what to do.
 pub fn explain<E>(doing: &str, err: SdkError<E, HttpResponse>) -> anyhow::Error
 where
@@ -89,7 +101,9 @@ where
         code.as_str(),
         "Throttling" | "ThrottlingException" | "TooManyRequestsException"
     ) {
-        format!("{doing}: AWS is throttling requests. Wait a minute and retry")
+        return anyhow::Error::new(Throttled(format!(
+            "{doing}: AWS is throttling requests ({message}). Wait a minute and retry"
+        )));
     } else if matches!(
         err,
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)

@@ -35,7 +35,7 @@ pub struct ResourceChange {
     pub paths: Vec<String>,
     /// Holds data.
     pub stateful: bool,
-    /// Kept by `DeletionPolicy: Retain` when removed.
+    /// Kept by its `DeletionPolicy` (`Retain`, `RetainExceptOnCreate`) when removed.
     pub retained: bool,
     /// Changed top-level properties the service cannot update in place: the update fails.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -181,9 +181,11 @@ pub fn diff(
         let type_info = info(&resource_type);
         let stateful = type_info.is_some_and(|i| i.stateful);
         let retained = |r: Option<&Value>| {
-            r.and_then(|r| r.get("DeletionPolicy"))
-                .and_then(Value::as_str)
-                == Some("Retain")
+            matches!(
+                r.and_then(|r| r.get("DeletionPolicy"))
+                    .and_then(Value::as_str),
+                Some("Retain" | "RetainExceptOnCreate")
+            )
         };
         let change = match (before, after) {
             (None, Some(_)) => Some((Action::Add, Vec::new(), false, Vec::new())),

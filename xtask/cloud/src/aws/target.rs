@@ -47,6 +47,28 @@ impl Target {
     }
 }
 
+/// Every account an environment file pins (`account_id`), each once.
+pub fn pinned_accounts(config_root: &std::path::Path) -> Result<Vec<String>> {
+    let dir = config_root.join("environments");
+    let mut accounts = std::collections::BTreeSet::new();
+    let entries =
+        std::fs::read_dir(&dir).map_err(|e| anyhow::anyhow!("reading {}: {e}", dir.display()))?;
+    for entry in entries {
+        let path = entry?.path();
+        let Some(name) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".yaml"))
+        else {
+            continue;
+        };
+        if let Some(account) = Environment::load(config_root, name)?.account_id {
+            accounts.insert(account.as_str().to_owned());
+        }
+    }
+    Ok(accounts.into_iter().collect())
+}
+
 /// How carefully to roll out.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct Safety {
@@ -56,6 +78,9 @@ pub struct Safety {
     /// Allow replacing or removing stateful resources (the table, the user pool): their data is lost.
     #[arg(long)]
     pub allow_replace: bool,
+    /// Update production even though its resources drifted from the template.
+    #[arg(long)]
+    pub accept_drift: bool,
     /// Print one JSON report on stdout (progress stays on stderr).
     #[arg(long)]
     pub json: bool,
@@ -115,9 +140,25 @@ impl Context {
         })
     }
 
-    /// The artifact bucket of this account and region.
-    pub fn bucket(&self) -> ArtifactBucket {
-        ArtifactBucket::new(&self.config, &self.account, self.env.region.as_str())
+    /// The artifact bucket of this account and region, for this environment's
+    /// architecture, readable by the accounts the other environments pin.
+    pub fn bucket(&self) -> Result<ArtifactBucket> {
+        let arch = xtask_core::lambda::arch::Arch::from(self.env.lambda.architecture);
+        Ok(ArtifactBucket::new(
+            &self.config,
+            &self.account,
+            self.env.region.as_str(),
+            arch.lambda_name(),
+            pinned_accounts(&self.config_root())?
+                .into_iter()
+                .filter(|a| *a != self.account)
+                .collect(),
+        ))
+    }
+
+    /// The directory holding `environments/`.
+    pub fn config_root(&self) -> PathBuf {
+        self.target.config_root.clone().unwrap_or_else(root)
     }
 
     /// The command that follows this stack's rollout.

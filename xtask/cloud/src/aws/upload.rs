@@ -15,7 +15,7 @@ use xtask_core::lambda::profile::Profile;
 pub async fn build_and_upload(ctx: &Context, profile: Profile) -> Result<ArtifactReport> {
     let arch = Arch::from(ctx.env.lambda.architecture);
     let built = tokio::task::spawn_blocking(move || artifact::build_as(arch, profile)).await??;
-    let bucket = ctx.bucket();
+    let bucket = ctx.bucket()?;
     bucket.ensure().await?;
     let mut keys = BTreeMap::new();
     let mut uploaded = false;

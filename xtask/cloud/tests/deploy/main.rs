@@ -1,14 +1,26 @@
-//! `cargo xtask deploy`, `promote` and `destroy` end to end: the real binary against moto's
-//! CloudFormation, S3, STS, Lambda and IAM, checked with the AWS CLI.
+//! `cargo xtask deploy`, `promote`, `destroy`, `drift`, `import`, `token` and `smoke` end
+//! to end: the real binary against moto's CloudFormation, S3, STS, Lambda, IAM, DynamoDB
+//! and Cognito, through a proxy that behaves like CloudFormation where moto does not
+//! ([`proxy`]), checked with the AWS CLI.
 
+mod bucket;
+mod changes;
+mod drift;
+mod failures;
+mod fake_api;
+mod promotion;
+mod proxy;
+mod smoke;
 mod support;
+mod watching;
 
 use base64::Engine;
+use proxy::{Config, Proxy};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::time::Instant;
-use support::{Cleanup, ConfigRoot, Run, aws, describe, owner, xtask};
+use support::{Cleanup, ConfigRoot, Run, TempFile, Xtask, aws, describe, owner};
 use xtask_core::tools::digest;
 use xtask_core::tools::workspace::{self, root};
 
@@ -37,70 +49,73 @@ fn parameter(stack: &Value, name: &str) -> String {
         .to_owned()
 }
 
-fn deploy(env: &str, owner: &str, config: Option<&ConfigRoot>) -> Value {
-    xtask(
-        &["deploy", "--env", env, "--owner", owner, "--json"],
-        config.map(|c| c.path.as_path()),
-    )
-    .ok()
-    .json()
+/// `deploy --env <env> --owner <owner> --json` through `proxy`, which must succeed.
+fn deploy(proxy: &Proxy, env: &str, owner: &str, config: Option<&ConfigRoot>) -> Value {
+    deploy_run(proxy, env, owner, config).ok().json()
 }
 
-/// The dev template as `synth` renders it, for tests that deploy an edited copy.
-fn dev_template() -> Value {
-    let template = tickets_infra::synth(&root(), "dev").expect("the dev template");
+/// `deploy --env <env> --owner <owner> --json --yes` through `proxy`.
+fn deploy_run(proxy: &Proxy, env: &str, owner: &str, config: Option<&ConfigRoot>) -> Run {
+    let mut run = Xtask::new(
+        &proxy.endpoint,
+        &["deploy", "--env", env, "--owner", owner, "--json", "--yes"],
+    );
+    if let Some(config) = config {
+        run = run.config(config);
+    }
+    run.run()
+}
+
+/// The template of an environment as `synth` renders it, for tests that deploy an edited copy.
+fn template_of(env: &str) -> Value {
+    let template = tickets_infra::synth(&root(), env).expect("the template");
     serde_json::from_str(&template.to_json()).expect("JSON")
 }
 
-/// Deploys an edited template to the owner's dev stack, as `deploy --template` does.
-fn deploy_template(owner: &str, template: &Value) -> Run {
-    let file = tempfile_path::TempFile::new(&serde_json::to_string(template).unwrap());
-    xtask(
-        &[
-            "deploy",
-            "--env",
-            "dev",
-            "--owner",
-            owner,
-            "--template",
-            file.arg(),
-        ],
-        None,
-    )
+/// The dev template as `synth` renders it.
+fn dev_template() -> Value {
+    template_of("dev")
 }
 
-mod tempfile_path {
-    /// A file removed when dropped.
-    pub struct TempFile(pub std::path::PathBuf);
+/// Deploys an edited template to the owner's dev stack, as `deploy --template` does.
+fn deploy_template(proxy: &Proxy, owner: &str, template: &Value, extra: &[&str]) -> Run {
+    let file = TempFile::new(&serde_json::to_string(template).unwrap());
+    let mut args = vec![
+        "deploy",
+        "--env",
+        "dev",
+        "--owner",
+        owner,
+        "--json",
+        "--template",
+        file.arg(),
+    ];
+    args.extend_from_slice(extra);
+    Xtask::new(&proxy.endpoint, &args).run()
+}
 
-    impl TempFile {
-        pub fn new(contents: &str) -> Self {
-            let path =
-                std::env::temp_dir().join(format!("tickets-template-{}.json", super::owner()));
-            std::fs::write(&path, contents).unwrap();
-            TempFile(path)
-        }
-
-        pub fn arg(&self) -> &str {
-            self.0.to_str().unwrap()
-        }
-    }
-
-    impl Drop for TempFile {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.0);
-        }
+/// The template CloudFormation holds for a stack.
+fn deployed_template(proxy: &Proxy, stack: &str) -> Value {
+    let answer = support::cfn_cli(
+        &proxy.endpoint,
+        &["cloudformation", "get-template", "--stack-name", stack],
+    )
+    .unwrap();
+    match &answer["TemplateBody"] {
+        Value::String(text) => serde_json::from_str(text).unwrap(),
+        other => other.clone(),
     }
 }
 
 #[test]
 fn first_deploy_creates_the_stack_with_its_outputs_and_the_built_code() {
+    let proxy = Proxy::start(Config::default());
     let owner = owner();
-    let _cleanup = Cleanup(vec![("dev".into(), owner.clone())]);
-    let report = deploy("dev", &owner, None);
+    let _cleanup = Cleanup::new(&proxy.endpoint, &[("dev", &owner)]);
+    let report = deploy(&proxy, "dev", &owner, None);
     assert_eq!(report["result"], "created");
     let stack_name = format!("tickets-dev-{owner}");
-    let stack = describe(&stack_name).expect("the stack exists");
+    let stack = describe(&proxy.endpoint, &stack_name).expect("the stack exists");
     assert_eq!(stack["StackStatus"], "CREATE_COMPLETE");
 
     // The outputs file holds exactly what the stack reports.
@@ -159,11 +174,12 @@ fn first_deploy_creates_the_stack_with_its_outputs_and_the_built_code() {
 
 #[test]
 fn an_unchanged_second_deploy_changes_nothing() {
+    let proxy = Proxy::start(Config::default());
     let owner = owner();
-    let _cleanup = Cleanup(vec![("dev".into(), owner.clone())]);
-    deploy("dev", &owner, None);
+    let _cleanup = Cleanup::new(&proxy.endpoint, &[("dev", &owner)]);
+    deploy(&proxy, "dev", &owner, None);
     let stack_name = format!("tickets-dev-{owner}");
-    let before = describe(&stack_name).unwrap();
+    let before = describe(&proxy.endpoint, &stack_name).unwrap();
     let events = |s: &str| {
         aws(&["cloudformation", "describe-stack-events", "--stack-name", s])["StackEvents"]
             .as_array()
@@ -172,15 +188,11 @@ fn an_unchanged_second_deploy_changes_nothing() {
     let events_before = events(&stack_name);
 
     let started = Instant::now();
-    let run = xtask(
-        &["deploy", "--env", "dev", "--owner", &owner, "--json"],
-        None,
-    )
-    .ok();
+    let run = deploy_run(&proxy, "dev", &owner, None).ok();
     let elapsed = started.elapsed();
     assert_eq!(run.json()["result"], "unchanged");
     assert!(run.stderr.contains("no changes"), "{}", run.stderr);
-    let after = describe(&stack_name).unwrap();
+    let after = describe(&proxy.endpoint, &stack_name).unwrap();
     assert_eq!(after["LastUpdatedTime"], before["LastUpdatedTime"]);
     assert_eq!(after["StackStatus"], before["StackStatus"]);
     assert_eq!(
@@ -194,16 +206,13 @@ fn an_unchanged_second_deploy_changes_nothing() {
 
 #[test]
 fn an_environment_change_updates_the_stack_and_the_diff_names_the_property() {
+    let proxy = Proxy::start(Config::default());
     let owner = owner();
-    let _cleanup = Cleanup(vec![("dev".into(), owner.clone())]);
     let config = ConfigRoot::new();
-    deploy("dev", &owner, Some(&config));
+    let _cleanup = Cleanup::new(&proxy.endpoint, &[("dev", &owner)]);
+    deploy(&proxy, "dev", &owner, Some(&config));
     config.edit("dev", "memory_mb: 256", "memory_mb: 512");
-    let run = xtask(
-        &["deploy", "--env", "dev", "--owner", &owner, "--json"],
-        Some(&config.path),
-    )
-    .ok();
+    let run = deploy_run(&proxy, "dev", &owner, Some(&config)).ok();
     let report = run.json();
     assert_eq!(report["result"], "updated");
     assert!(
@@ -229,22 +238,18 @@ fn an_environment_change_updates_the_stack_and_the_diff_names_the_property() {
 
 #[test]
 fn a_change_that_replaces_the_table_is_refused_without_allow_replace() {
+    let proxy = Proxy::start(Config::default());
     let owner = owner();
-    let _cleanup = Cleanup(vec![("dev".into(), owner.clone())]);
-    deploy("dev", &owner, None);
+    let _cleanup = Cleanup::new(&proxy.endpoint, &[("dev", &owner)]);
+    deploy(&proxy, "dev", &owner, None);
     let stack_name = format!("tickets-dev-{owner}");
-    let deployed = aws(&[
-        "cloudformation",
-        "get-template",
-        "--stack-name",
-        &stack_name,
-    ]);
+    let deployed = deployed_template(&proxy, &stack_name);
 
     let mut template = dev_template();
     let table = &mut template["Resources"]["TicketsTable"]["Properties"];
     table["KeySchema"][0]["AttributeName"] = "ticketId".into();
     table["AttributeDefinitions"][0]["AttributeName"] = "ticketId".into();
-    let run = deploy_template(&owner, &template);
+    let run = deploy_template(&proxy, &owner, &template, &[]);
     assert_eq!(run.code, 3, "{}", run.text());
     assert!(
         run.text().contains("TicketsTable") && run.text().contains("--allow-replace"),
@@ -256,36 +261,27 @@ fn a_change_that_replaces_the_table_is_refused_without_allow_replace() {
         "the diff shows the replacement: {}",
         run.text()
     );
-    let after = aws(&[
-        "cloudformation",
-        "get-template",
-        "--stack-name",
-        &stack_name,
-    ]);
-    assert_eq!(
-        after["TemplateBody"], deployed["TemplateBody"],
-        "the stack changed"
-    );
+    let after = deployed_template(&proxy, &stack_name);
+    assert_eq!(after, deployed, "the stack changed");
 }
 
 #[test]
 fn promote_deploys_the_same_artifact_without_building() {
+    let proxy = Proxy::start(Config::default());
     let owner = owner();
-    let _cleanup = Cleanup(vec![
-        ("dev".into(), owner.clone()),
-        ("staging".into(), owner.clone()),
-    ]);
-    deploy("dev", &owner, None);
+    let _cleanup = Cleanup::new(&proxy.endpoint, &[("dev", &owner), ("staging", &owner)]);
+    deploy(&proxy, "dev", &owner, None);
     let source_key = parameter(
-        &describe(&format!("tickets-dev-{owner}")).unwrap(),
+        &describe(&proxy.endpoint, &format!("tickets-dev-{owner}")).unwrap(),
         "ArtifactKey",
     );
-    let run = xtask(
+    let run = Xtask::new(
+        &proxy.endpoint,
         &[
             "promote", "--from", "dev", "--to", "staging", "--owner", &owner, "--json",
         ],
-        None,
     )
+    .run()
     .ok();
     assert!(
         !run.stderr.contains("building bootstrap"),
@@ -293,33 +289,34 @@ fn promote_deploys_the_same_artifact_without_building() {
         run.stderr
     );
     assert_eq!(run.json()["result"], "created");
-    let target = describe(&format!("tickets-staging-{owner}")).expect("the staging stack exists");
+    let target = describe(&proxy.endpoint, &format!("tickets-staging-{owner}"))
+        .expect("the staging stack exists");
     assert_eq!(parameter(&target, "ArtifactKey"), source_key);
 }
 
 #[test]
 fn promote_refuses_a_missing_source() {
+    let proxy = Proxy::start(Config::default());
     let owner = owner();
-    let run = xtask(
+    let run = Xtask::new(
+        &proxy.endpoint,
         &[
             "promote", "--from", "dev", "--to", "staging", "--owner", &owner,
         ],
-        None,
-    );
+    )
+    .run();
     assert_eq!(run.code, 3, "{}", run.text());
     assert!(run.text().contains("does not exist"), "{}", run.text());
-    assert!(describe(&format!("tickets-staging-{owner}")).is_none());
+    assert!(describe(&proxy.endpoint, &format!("tickets-staging-{owner}")).is_none());
 }
 
 #[test]
 fn owner_stacks_coexist_and_destroy_removes_only_one() {
+    let proxy = Proxy::start(Config::default());
     let (alice, bob) = (owner(), owner());
-    let _cleanup = Cleanup(vec![
-        ("dev".into(), alice.clone()),
-        ("dev".into(), bob.clone()),
-    ]);
-    deploy("dev", &alice, None);
-    deploy("dev", &bob, None);
+    let _cleanup = Cleanup::new(&proxy.endpoint, &[("dev", &alice), ("dev", &bob)]);
+    deploy(&proxy, "dev", &alice, None);
+    deploy(&proxy, "dev", &bob, None);
     let tables = aws(&["dynamodb", "list-tables"])["TableNames"].clone();
     let (table_a, table_b) = (
         format!("tickets-dev-{alice}-tickets"),
@@ -336,13 +333,14 @@ fn owner_stacks_coexist_and_destroy_removes_only_one() {
         );
     }
 
-    xtask(
+    Xtask::new(
+        &proxy.endpoint,
         &["destroy", "--env", "dev", "--owner", &alice, "--yes"],
-        None,
     )
+    .run()
     .ok();
     assert!(
-        describe(&format!("tickets-dev-{alice}")).is_none(),
+        describe(&proxy.endpoint, &format!("tickets-dev-{alice}")).is_none(),
         "alice's stack survived"
     );
     let tables = aws(&["dynamodb", "list-tables"])["TableNames"].clone();
@@ -363,20 +361,21 @@ fn owner_stacks_coexist_and_destroy_removes_only_one() {
         "bob's table is gone"
     );
     assert_eq!(
-        describe(&format!("tickets-dev-{bob}")).unwrap()["StackStatus"],
+        describe(&proxy.endpoint, &format!("tickets-dev-{bob}")).unwrap()["StackStatus"],
         "CREATE_COMPLETE"
     );
 }
 
 #[test]
 fn a_failing_deploy_names_the_resource_and_the_reason() {
+    let proxy = Proxy::start(Config::default());
     let owner = owner();
-    let _cleanup = Cleanup(vec![("dev".into(), owner.clone())]);
+    let _cleanup = Cleanup::new(&proxy.endpoint, &[("dev", &owner)]);
     let mut template = dev_template();
     // The function's code lives in a bucket that does not exist.
     template["Resources"]["Function"]["Properties"]["Code"]["S3Bucket"] =
         "tickets-no-such-bucket-anywhere".into();
-    let run = deploy_template(&owner, &template);
+    let run = deploy_template(&proxy, &owner, &template, &[]);
     assert_eq!(run.code, 4, "{}", run.text());
     let text = run.text();
     assert!(
@@ -389,34 +388,38 @@ fn a_failing_deploy_names_the_resource_and_the_reason() {
     );
     // A failed first creation is cleaned up outside production.
     assert!(
-        describe(&format!("tickets-dev-{owner}")).is_none(),
+        describe(&proxy.endpoint, &format!("tickets-dev-{owner}")).is_none(),
         "the failed stack was left behind"
     );
 }
 
 #[test]
 fn production_needs_confirmation_when_there_is_no_terminal() {
+    let proxy = Proxy::start(Config::default());
     let owner = owner();
-    let _cleanup = Cleanup(vec![("prod".into(), owner.clone())]);
-    let run = xtask(&["deploy", "--env", "prod", "--owner", &owner], None);
+    let _cleanup = Cleanup::new(&proxy.endpoint, &[("prod", &owner)]);
+    let run = Xtask::new(
+        &proxy.endpoint,
+        &["deploy", "--env", "prod", "--owner", &owner],
+    )
+    .run();
     assert_eq!(run.code, 3, "{}", run.text());
     assert!(run.text().contains("--yes"), "{}", run.text());
-    assert!(describe(&format!("tickets-prod-{owner}")).is_none());
+    assert!(describe(&proxy.endpoint, &format!("tickets-prod-{owner}")).is_none());
 }
 
 #[test]
 fn refuses_an_account_other_than_the_pinned_one() {
+    let proxy = Proxy::start(Config::default());
     let owner = owner();
     let config = ConfigRoot::new();
-    config.edit(
-        "dev",
-        "# account_id: \"123456789012\"",
-        "account_id: \"999999999999\"",
-    );
-    let run = xtask(
+    config.pin("dev", "999999999999");
+    let run = Xtask::new(
+        &proxy.endpoint,
         &["deploy", "--env", "dev", "--owner", &owner],
-        Some(&config.path),
-    );
+    )
+    .config(&config)
+    .run();
     assert_eq!(run.code, 3, "{}", run.text());
     assert!(
         run.text().contains("999999999999") && run.text().contains("123456789012"),
