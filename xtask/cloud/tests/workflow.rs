@@ -172,9 +172,9 @@ fn promotions_deploy_the_artifact_key_dev_handed_over() {
     let run = report["run"].as_str().unwrap();
     assert!(
         run.contains("--json > deploy-dev.json")
-            && run.contains("artifact.key")
+            && run.contains("artifact.keys")
             && run.contains("GITHUB_OUTPUT"),
-        "deploy-dev does not output the key it deployed: {run}"
+        "deploy-dev does not output the keys it deployed (one per function): {run}"
     );
     assert_eq!(
         jobs["deploy-dev"]["outputs"]["artifact-key"],
