@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 /// The stack policy of `environment`'s stack, for environments that protect their data
 /// (`data_protection.deletion_protection`, which prod requires): every update is allowed
 /// except `Update:Replace` and `Update:Delete` of the resources that hold data (the table,
-/// the user pool and the key that encrypts them). `None` elsewhere.
+/// the user pool, the key that encrypts them, the events' archive and dead letters). `None`
+/// elsewhere.
 ///
 /// A stack policy outlives the tool: `aws cloudformation deploy`, the console or another
 /// pipeline meet the same refusal. Lifting it is deliberate (`set-stack-policy`, see the
@@ -59,13 +60,21 @@ mod tests {
         assert_eq!(deny["Effect"], "Deny");
         assert_eq!(deny["Action"], json!(["Update:Replace", "Update:Delete"]));
         let resources = deny["Resource"].as_array().unwrap();
-        for id in ["TicketsTable", "UserPool", "DataKey"] {
+        // The event path's dead letters and archive hold data too (stack/events.rs).
+        let held = [
+            "TicketsTable",
+            "UserPool",
+            "DataKey",
+            "EventsDeadLetterQueue",
+            "EventArchive",
+        ];
+        for id in held {
             assert!(
                 resources.contains(&json!(format!("LogicalResourceId/{id}"))),
                 "{id} is not protected: {resources:?}"
             );
         }
-        assert_eq!(resources.len(), 3, "{resources:?}");
+        assert_eq!(resources.len(), held.len(), "{resources:?}");
         assert_eq!(policy["Statement"][0]["Action"], "Update:*");
     }
 
