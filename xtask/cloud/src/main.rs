@@ -8,6 +8,7 @@ mod bootstrap;
 mod deploy;
 mod destroy;
 mod diff;
+mod events;
 mod logs;
 mod outputs;
 mod promote;
@@ -45,6 +46,8 @@ enum Command {
     Destroy(destroy::Args),
     /// Show a deployed function's log lines (or its stage's access log), and follow them.
     Logs(logs::Args),
+    /// Replay a deployed stack's archived ticket events onto its bus.
+    Events(events::Args),
     /// Print an ID token for a user of a deployed stack's user pool.
     Token(token::Args),
     /// Run a full scenario against a deployed API; fails if any step does not match.
@@ -68,6 +71,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             Command::Promote(args) => promote::run(args).await,
             Command::Destroy(args) => destroy::run(args).await,
             Command::Logs(args) => logs::run(args).await,
+            Command::Events(args) => events::run(args).await,
             Command::Token(args) => token::run(args).await,
             Command::Smoke(args) => smoke::run(args).await,
         }

@@ -1,6 +1,7 @@
 //! `cargo xtask deploy`, `promote` and `destroy` end to end: the real binary against moto's
 //! CloudFormation, S3, STS, Lambda and IAM, checked with the AWS CLI.
 
+mod events;
 mod support;
 
 use base64::Engine;
