@@ -77,12 +77,17 @@ impl LocalTemplate {
             .context("the template has no Lambda function for the API")
     }
 
-    /// The template without its event path (tables without streams, no pipe): what the
-    /// bench measures writes against.
+    /// The template without its event path (tables without streams, no pipe, no
+    /// enrichment): what the bench measures writes against.
     pub fn without_event_path(&self) -> Self {
+        let enrichments: Vec<String> = self
+            .resources("AWS::Pipes::Pipe")
+            .filter_map(|(_, pipe)| pipe["Enrichment"]["Fn::GetAtt"][0].as_str())
+            .map(str::to_owned)
+            .collect();
         let mut json = self.json.clone();
         if let Some(resources) = json["Resources"].as_object_mut() {
-            resources.retain(|_, r| r["Type"] != "AWS::Pipes::Pipe");
+            resources.retain(|id, r| r["Type"] != "AWS::Pipes::Pipe" && !enrichments.contains(id));
             for resource in resources.values_mut() {
                 if resource["Type"] == "AWS::DynamoDB::Table"
                     && let Some(properties) = resource["Properties"].as_object_mut()
