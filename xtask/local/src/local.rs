@@ -94,6 +94,20 @@ impl FunctionLogs {
     }
 }
 
+impl FunctionLogs {
+    /// Where the enrichment's lines go: kept in their own file, and shown readable on
+    /// stderr unless off. Never on stdout, which carries the API function's raw lines.
+    fn enrichment_sink(self, keep: PathBuf) -> Logs {
+        match self {
+            FunctionLogs::Off => Logs::Discard,
+            FunctionLogs::Readable | FunctionLogs::Raw => Logs::Readable {
+                prefix: "  ε ".into(),
+                keep: Some(keep),
+            },
+        }
+    }
+}
+
 /// Starts everything, serves until Ctrl-C (or SIGTERM), then stops cleanly.
 pub async fn run(args: Args) -> Result<()> {
     let started = Instant::now();
@@ -123,7 +137,9 @@ pub async fn run(args: Args) -> Result<()> {
         binary: &enrichment,
         dynamo_endpoint: &dynamo.endpoint,
         state: &state,
-        logs: args.function_logs.sink(state::function_log(&state)),
+        logs: args
+            .function_logs
+            .enrichment_sink(state::enrichment_log(&state)),
         events_to: args.events_to.as_deref(),
     })
     .await?;

@@ -332,3 +332,31 @@ fn a_restart_neither_repeats_nor_loses_events() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(tickets, [first, second]);
 }
+
+#[test]
+fn events_follow_shows_new_events_as_they_come() {
+    let api = LocalApi::start("events-follow");
+    let mut follow = std::process::Command::new(env!("CARGO_BIN_EXE_xtask-local"))
+        .args(["events", "--env", "local", "--follow", "--state-dir"])
+        .arg(api.state_path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start xtask events --follow");
+    let stdout = follow.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let token = api.token("gina", TokenOptions::default());
+    let id = create_ticket(&api, &token, "Followed");
+    let line = rx.recv_timeout(Duration::from_secs(30));
+    let _ = follow.kill();
+    let _ = follow.wait();
+    let line = line.expect("events --follow showed nothing within 30 s");
+    assert!(
+        line.starts_with("⇢ TicketCreated ") && line.contains(&id),
+        "{line}"
+    );
+}
