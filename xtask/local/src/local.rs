@@ -168,6 +168,7 @@ pub async fn run(args: Args) -> Result<()> {
         tables: &tables,
         instances: &instances,
         events: events.as_ref().map(|e| e.description.as_str()),
+        dynamo_endpoint: &dynamo.endpoint,
         state: &state,
         token: &token,
         elapsed: started.elapsed(),
@@ -327,6 +328,7 @@ struct Banner<'a> {
     tables: &'a [LocalTable],
     instances: &'a [String],
     events: Option<&'a str>,
+    dynamo_endpoint: &'a str,
     state: &'a Path,
     token: &'a str,
     elapsed: Duration,
@@ -340,6 +342,7 @@ fn print_banner(banner: &Banner<'_>) {
         tables,
         instances,
         events,
+        dynamo_endpoint,
         state,
         token,
         elapsed,
@@ -365,7 +368,7 @@ fn print_banner(banner: &Banner<'_>) {
     }
     for table in *tables {
         println!(
-            "  DynamoDB table {} ({}) in {}",
+            "  DynamoDB table {} ({}) in {}, served at {dynamo_endpoint}",
             table.name,
             if table.created { "new" } else { "kept" },
             shown(&state.join(DATABASE_FILE))

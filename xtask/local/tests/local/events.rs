@@ -360,3 +360,81 @@ fn events_follow_shows_new_events_as_they_come() {
         "{line}"
     );
 }
+
+/// A record the enrichment keeps refusing (an item under a ticket's key that is no ticket,
+/// written behind the API's back) is retried as the pipe's MaximumRetryAttempts says, then
+/// written to the dead-letter file; the writes after it still become events.
+#[test]
+fn a_record_the_enrichment_keeps_refusing_ends_in_the_dead_letter_file() {
+    let api = LocalApi::start("events-pipe-dead");
+    let endpoint = api
+        .banner
+        .iter()
+        .find_map(|l| {
+            l.split_once("served at ")
+                .map(|(_, url)| url.trim().to_owned())
+        })
+        .expect("the banner names the DynamoDB endpoint");
+    let table = "tickets-local-tickets";
+    let status = std::process::Command::new("aws")
+        .args([
+            "dynamodb",
+            "put-item",
+            "--table-name",
+            table,
+            "--endpoint-url",
+            &endpoint,
+        ])
+        .args([
+            "--item",
+            r#"{"pk": {"S": "TICKET#not-a-ticket"}, "title": {"N": "3"}}"#,
+        ])
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .status()
+        .expect("the AWS CLI is needed as a test oracle");
+    assert!(status.success());
+    let token = api.token("hana", TokenOptions::default());
+    let id = create_ticket(&api, &token, "After the bad record");
+
+    let dead_letters = api.state_path().join("dead-letters.jsonl");
+    let archive = api.state_path().join("events.jsonl");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (letters, events) = loop {
+        let letters = std::fs::read_to_string(&dead_letters).unwrap_or_default();
+        let events = std::fs::read_to_string(&archive).unwrap_or_default();
+        if (!letters.is_empty() && !events.is_empty()) || Instant::now() > deadline {
+            break (letters, events);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let letters: Vec<Value> = letters
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(letters.len(), 1, "{letters:#?}");
+    // environments/local.yaml: retry_attempts 2, so three attempts in all.
+    assert_eq!(letters[0]["attempts"], 3);
+    let records = letters[0]["records"].as_array().unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        records[0]["dynamodb"]["Keys"]["pk"]["S"],
+        "TICKET#not-a-ticket"
+    );
+    assert!(
+        letters[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("NotATicketWrite"),
+        "{letters:#?}"
+    );
+    let events: Vec<Value> = events
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 1, "{events:#?}");
+    assert_eq!(events[0]["detail"]["ticketId"], id.as_str());
+}
