@@ -69,6 +69,11 @@ const ROUTES: &[Route] = &[
         about: "Build, upload and roll out a stack (diff first; refuses to lose data)",
     },
     Route {
+        name: "dev",
+        package: CLOUD,
+        about: "Swap code into a personal stack on every save: dev build, UpdateFunctionCode, ready in seconds",
+    },
+    Route {
         name: "diff",
         package: CLOUD,
         about: "Show what `deploy` would change",

@@ -28,6 +28,17 @@ pub(super) fn problems(environment: &Environment) -> Vec<Problem> {
             "set rollout.alias: true, or rollout.deployment: all_at_once",
         );
     }
+    if rollout.monitoring_minutes > super::sections::MAX_MONITORING_MINUTES {
+        report(
+            "rollout.monitoring_minutes",
+            &format!(
+                "is {}, but CloudFormation watches an update for at most {} minutes",
+                rollout.monitoring_minutes,
+                super::sections::MAX_MONITORING_MINUTES
+            ),
+            "set it between 0 and 180",
+        );
+    }
     let users = &environment.users;
     // Cognito refuses a refresh token that expires before the tokens it refreshes.
     if u64::from(users.refresh_token_days.get()) * 24 * 60

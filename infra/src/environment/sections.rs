@@ -75,6 +75,9 @@ pub struct Rollout {
     /// Publish a version per change and let API Gateway invoke the alias `live`. Off, it
     /// invokes the function itself and no version is published (where nothing shifts).
     pub alias: bool,
+    /// Minutes CloudFormation keeps watching the rollback trigger after a gradual update
+    /// (and its traffic shift) finished, before it lets the update stand; at most 180.
+    pub monitoring_minutes: u32,
 }
 
 impl Default for Rollout {
@@ -82,9 +85,13 @@ impl Default for Rollout {
         Rollout {
             deployment: Deployment::Canary10Percent5Minutes,
             alias: true,
+            monitoring_minutes: 10,
         }
     }
 }
+
+/// CloudFormation's limit on a rollback configuration's monitoring time.
+pub const MAX_MONITORING_MINUTES: u32 = 180;
 
 /// CodeDeploy's predefined Lambda deployment configurations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -1,14 +1,12 @@
 //! `cargo xtask deploy`: build and upload every function, then roll out (diff, change set, events, outputs).
 
-use crate::aws::artifact_bucket;
-use crate::aws::rollout::{self, ArtifactReport};
+use crate::aws::rollout;
 use crate::aws::target::{Context, Safety, Target};
+use crate::aws::{build_profile, hot_swap, upload};
 use anyhow::{Context as _, Result};
-use std::collections::BTreeMap;
 use std::path::PathBuf;
-use tickets_manifest::functions::TICKETS_API;
-use xtask_core::lambda::arch::Arch;
-use xtask_core::lambda::artifact::{self, human_bytes};
+use xtask_core::lambda::profile::Profile;
+use xtask_core::outcome::refused;
 
 /// Arguments of `deploy`.
 #[derive(clap::Args)]
@@ -20,6 +18,10 @@ pub struct Args {
     /// Deploy this synthesized JSON template instead of synthesizing one (`synth --out`).
     #[arg(long, value_name = "PATH")]
     template: Option<PathBuf>,
+    /// Build profile: `dev` builds in seconds after a change, for personal dev stacks
+    /// (staging and prod take release builds only).
+    #[arg(long, value_enum, default_value = "release")]
+    profile: Profile,
 }
 
 /// Runs `deploy`.
@@ -32,42 +34,23 @@ pub async fn run(args: Args) -> Result<()> {
         ctx.account,
         ctx.env.region.as_str()
     );
-    let arch = Arch::from(ctx.env.lambda.architecture);
-    let built = tokio::task::spawn_blocking(move || artifact::build(arch)).await??;
-    let bucket = ctx.bucket();
-    bucket.ensure().await?;
-    let mut keys = BTreeMap::new();
-    let mut uploaded = false;
-    for artifact in &built {
-        let key = artifact_bucket::key(artifact.function.name, &artifact.sha256);
-        let this_one = bucket.upload(&artifact.zip, &key).await?;
-        eprintln!(
-            "xtask: artifact s3://{}/{key} ({}){}",
-            bucket.name,
-            human_bytes(artifact.zip_bytes),
-            if this_one {
-                " uploaded"
-            } else {
-                " already there"
-            }
-        );
-        uploaded |= this_one;
-        keys.insert(artifact.function.artifact_parameter.to_owned(), key);
+    if args.profile != Profile::Release && build_profile::takes_release_only(&ctx.env) {
+        return Err(refused(format!(
+            "{} takes release builds only: deploy it without --profile {}",
+            ctx.env.name,
+            args.profile.name()
+        )));
     }
+    if let Some(drift) = hot_swap::describe(&hot_swap::load(&ctx)?) {
+        eprint!("{drift}");
+    }
+    let artifact = upload::build_and_upload(&ctx, args.profile).await?;
     let template = match &args.template {
         Some(path) => {
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
         }
         None => tickets_infra::ticket_stack(&ctx.env).to_json_compact(),
     };
-    let artifact = ArtifactReport {
-        bucket: bucket.name.clone(),
-        key: keys
-            .get(TICKETS_API.artifact_parameter)
-            .cloned()
-            .unwrap_or_default(),
-        keys,
-        uploaded,
-    };
-    rollout::rollout(&ctx, &template, artifact, &args.safety).await
+    rollout::rollout(&ctx, &template, artifact, &args.safety).await?;
+    hot_swap::reconcile(&ctx).await
 }

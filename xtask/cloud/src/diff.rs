@@ -2,6 +2,7 @@
 
 use crate::aws::artifact_bucket;
 use crate::aws::cloudformation::Cfn;
+use crate::aws::hot_swap;
 use crate::aws::stack_diff::diff;
 use crate::aws::target::{Context, Target};
 use anyhow::Result;
@@ -66,6 +67,9 @@ pub async fn run(args: Args) -> Result<()> {
             println!("stack {stack} does not exist yet: deploy creates everything");
         }
         print!("{}", result.render());
+        if let Some(drift) = hot_swap::describe(&hot_swap::load(&ctx)?) {
+            print!("{drift}");
+        }
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ mod aws;
 mod bootstrap;
 mod deploy;
 mod destroy;
+mod dev;
 mod diff;
 mod events;
 mod logs;
@@ -34,6 +35,8 @@ enum Command {
     Bootstrap(bootstrap::Args),
     /// Build, upload and roll out a stack (diff first; refuses to lose data).
     Deploy(deploy::Args),
+    /// Swap code into a personal stack on every save (deploys first if needed).
+    Dev(dev::Args),
     /// Show what `deploy` would change.
     Diff(diff::Args),
     /// Print (and record) a stack's outputs.
@@ -65,6 +68,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         match command {
             Command::Bootstrap(args) => bootstrap::run(args).await,
             Command::Deploy(args) => deploy::run(args).await,
+            Command::Dev(args) => dev::run(args).await,
             Command::Diff(args) => diff::run(args).await,
             Command::Outputs(args) => outputs::run(args).await,
             Command::Watch(args) => watch::run(args).await,

@@ -1,5 +1,6 @@
 //! `cargo xtask promote`: deploy to one environment exactly the artifacts another runs.
 
+use crate::aws::build_profile;
 use crate::aws::cloudformation::Cfn;
 use crate::aws::rollout::{ArtifactReport, rollout};
 use crate::aws::target::{Context, Safety, Target};
@@ -74,6 +75,14 @@ pub async fn run(args: Args) -> Result<()> {
         );
         keys.insert(function.artifact_parameter.to_owned(), key.clone());
     }
+
+    build_profile::require_release(
+        &source.config,
+        bucket,
+        keys.values(),
+        &format!("a promotion to {}", args.to),
+    )
+    .await?;
 
     let ctx = Context::open(&target).await?;
     let target_bucket = ctx.bucket();

@@ -2,6 +2,7 @@
 //! each Lambda zip under a key derived from its SHA-256, so an artifact is immutable and
 //! promotion between stages reuses it as it is.
 
+use super::build_profile;
 use super::sdk::explain;
 use anyhow::{Context, Result, bail};
 use aws_sdk_s3::Client;
@@ -12,6 +13,7 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule, VersioningConfiguration,
 };
 use std::path::Path;
+use xtask_core::lambda::profile::Profile;
 
 /// The bucket for `account` in `region`: one per account and region, shared by stacks.
 pub fn bucket_name(account: &str, region: &str) -> String {
@@ -168,8 +170,9 @@ impl ArtifactBucket {
         exists(&self.client, &self.name, key, Some(&self.account)).await
     }
 
-    /// Uploads `file` as `key` unless it is there already; returns whether it uploaded.
-    pub async fn upload(&self, file: &Path, key: &str) -> Result<bool> {
+    /// Uploads `file` as `key`, recording the build `profile`, unless it is there already;
+    /// returns whether it uploaded.
+    pub async fn upload(&self, file: &Path, key: &str, profile: Profile) -> Result<bool> {
         if self.contains(key).await? {
             return Ok(false);
         }
@@ -182,6 +185,7 @@ impl ArtifactBucket {
             .key(key)
             .body(body)
             .content_type("application/zip")
+            .metadata(build_profile::METADATA_KEY, profile.name())
             .expected_bucket_owner(&self.account)
             .send()
             .await

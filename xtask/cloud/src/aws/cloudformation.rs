@@ -1,5 +1,6 @@
 //! The CloudFormation calls `deploy`, `diff`, `destroy`, `promote` and `outputs` make.
 
+use super::rollback::UpdateWatch;
 use super::sdk::explain;
 use anyhow::{Context, Result};
 use aws_sdk_cloudformation::Client;
@@ -27,6 +28,8 @@ pub struct StackState {
     pub outputs: Outputs,
     /// Whether termination protection is on.
     pub termination_protection: bool,
+    /// The stack's tags.
+    pub tags: BTreeMap<String, String>,
 }
 
 impl StackState {
@@ -166,6 +169,11 @@ impl Cfn {
                 .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
                 .collect(),
             termination_protection: found.enable_termination_protection().unwrap_or(false),
+            tags: found
+                .tags()
+                .iter()
+                .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+                .collect(),
         }))
     }
 
@@ -219,6 +227,7 @@ impl Cfn {
         stack: &str,
         template: &str,
         values: &BTreeMap<String, String>,
+        watch: &UpdateWatch,
     ) -> Result<ChangeSet> {
         let name = format!(
             "xtask-{}",
@@ -234,6 +243,8 @@ impl Cfn {
             .template_body(template)
             .set_parameters(Some(parameters(values)))
             .set_capabilities(Some(CAPABILITIES.to_vec()))
+            .set_rollback_configuration(watch.rollback.clone())
+            .set_tags(watch.tags.clone())
             .description("cargo xtask deploy")
             .send()
             .await
@@ -380,6 +391,27 @@ impl Cfn {
                         .map(|s| s.as_str().to_owned())
                         .unwrap_or_default(),
                 )
+            })
+            .collect())
+    }
+
+    /// Each resource's physical id, by logical id (resources not created yet are left out).
+    pub async fn physical_ids(&self, stack: &str) -> Result<BTreeMap<String, String>> {
+        let output = self
+            .client
+            .describe_stack_resources()
+            .stack_name(stack)
+            .send()
+            .await
+            .map_err(|e| explain(&format!("listing resources of {stack}"), e))?;
+        Ok(output
+            .stack_resources()
+            .iter()
+            .filter_map(|r| {
+                Some((
+                    r.logical_resource_id()?.to_owned(),
+                    r.physical_resource_id()?.to_owned(),
+                ))
             })
             .collect())
     }

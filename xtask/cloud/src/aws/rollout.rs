@@ -6,9 +6,12 @@
 use super::api_gateway_account::cloudwatch_role;
 use super::artifact_bucket;
 use super::cloudformation::{Cfn, ChangeSet, StackState};
+use super::lambda_account;
+use super::rollback;
 use super::stack_diff::{self, StackDiff};
 use super::stack_events::StackEvents;
 use super::target::{Context, Safety};
+use super::traffic;
 use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 use serde_json::Value;
@@ -16,7 +19,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Instant;
 use tickets_infra::cfn::resource_info;
-use tickets_infra::stack::parameter::ARTIFACT_BUCKET;
+use tickets_infra::stack::parameter::{ARTIFACT_BUCKET, DEPLOYMENT_CONFIG};
 use xtask_core::outcome::{deploy_failed, refused};
 use xtask_core::stack_name::{self, Outputs};
 use xtask_core::tools::workspace::shown;
@@ -80,7 +83,7 @@ pub async fn rollout(
     let stack = ctx.stack.as_str();
     let new_template: Value =
         serde_json::from_str(template).context("the template to deploy is not JSON")?;
-    let parameters = artifact.parameters();
+    let mut parameters = artifact.parameters();
 
     check_function_code(ctx, &new_template, &parameters).await?;
     check_api_logging(ctx, &new_template).await?;
@@ -91,10 +94,22 @@ pub async fn rollout(
             deployed = None;
         }
     }
+    // A first creation shifts nothing: there is no canary to skip.
+    let skip_canary =
+        safety.skip_canary && rollback::is_gradual(&new_template) && deployed.is_some();
+    rollback::gradual_parameters(&new_template, skip_canary, &mut parameters);
+    if safety.skip_canary && !skip_canary {
+        eprintln!(
+            "xtask: note: this rollout shifts no traffic gradually (a first creation, or {} \
+             deploys all at once); --skip-canary changes nothing",
+            ctx.env.name
+        );
+    }
     let old_template = match &deployed {
         Some(_) => Some(cfn.template(stack).await?),
         None => None,
     };
+    lambda_account::check_reserved_concurrency(ctx, &new_template, old_template.as_ref()).await?;
     let diff = stack_diff::diff(
         old_template
             .as_ref()
@@ -139,10 +154,13 @@ pub async fn rollout(
         )));
     }
     confirm(ctx, safety)?;
+    if skip_canary {
+        confirm_skip_canary(ctx, safety)?;
+    }
 
-    let state = match deployed {
+    let state = match &deployed {
         None => create(ctx, &cfn, template, &parameters).await?,
-        Some(_) => match update(ctx, &cfn, template, &parameters, safety).await? {
+        Some(deployed) => match update(ctx, &cfn, template, &parameters, deployed, safety).await? {
             Some(state) => state,
             None => {
                 let state = cfn
@@ -272,10 +290,32 @@ fn confirm(ctx: &Context, safety: &Safety) -> Result<()> {
             ctx.stack
         )));
     }
-    eprint!(
+    ask(&format!(
         "Apply these changes to production stack {}? [y/N] ",
         ctx.stack
+    ))
+}
+
+/// Skipping the canary in production is asked about on its own, even after the changes
+/// were confirmed; without a terminal, `--yes` with `--skip-canary` is the confirmation.
+fn confirm_skip_canary(ctx: &Context, safety: &Safety) -> Result<()> {
+    eprintln!(
+        "xtask: --skip-canary: every request goes to the new version at once, and no alarm \
+         stops or rolls back this update; the stack's tag {} records it",
+        rollback::SKIP_CANARY_TAG
     );
+    if !ctx.env.is_production() || (safety.yes && !std::io::stdin().is_terminal()) {
+        return Ok(());
+    }
+    ask(&format!(
+        "Skip the canary of production stack {}, with no alarm able to stop it? [y/N] ",
+        ctx.stack
+    ))
+}
+
+/// Asks a yes/no question on the terminal; anything but yes refuses.
+fn ask(question: &str) -> Result<()> {
+    eprint!("{question}");
     std::io::stderr().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
@@ -332,10 +372,16 @@ async fn update(
     cfn: &Cfn,
     template: &str,
     parameters: &BTreeMap<String, String>,
+    deployed: &StackState,
     safety: &Safety,
 ) -> Result<Option<StackState>> {
     let stack = ctx.stack.as_str();
-    let ChangeSet::Ready { name, changes } = cfn.change_set(stack, template, parameters).await?
+    let skip_canary = parameters.get(DEPLOYMENT_CONFIG).map(String::as_str)
+        == Some(rollback::ALL_AT_ONCE)
+        && safety.skip_canary;
+    let watch = rollback::update_watch(ctx, deployed, skip_canary);
+    let ChangeSet::Ready { name, changes } =
+        cfn.change_set(stack, template, parameters, &watch).await?
     else {
         return Ok(None);
     };
@@ -357,16 +403,40 @@ async fn update(
             replaced.join(", ")
         )));
     }
+    if let Some(trigger) = watch
+        .rollback
+        .as_ref()
+        .and_then(|r| r.rollback_triggers().first())
+    {
+        eprintln!(
+            "xtask: CloudFormation rolls this update back if {} fires before {} minutes after it",
+            trigger
+                .arn()
+                .unwrap_or_default()
+                .rsplit(':')
+                .next()
+                .unwrap_or_default(),
+            ctx.env.rollout.monitoring_minutes
+        );
+    }
+    if let Some(config) = parameters.get(DEPLOYMENT_CONFIG) {
+        eprintln!(
+            "xtask: a new version takes traffic by {config}; CloudFormation waits for the shift"
+        );
+    }
     let mut watch = StackEvents::start(cfn, stack).await?;
     eprintln!(
         "xtask: executing change set {name} ({} resource changes)",
         changes.len()
     );
+    let shift_from = std::time::SystemTime::now();
     if let Err(err) = cfn.execute(stack, &name).await {
         report_missing_resources(cfn, stack, template, &err).await;
         return Err(deploy_failed(format!("updating {stack} failed: {err:#}")));
     }
-    match watch.until_settled(&ctx.watch_hint()).await? {
+    let settled = watch.until_settled(&ctx.watch_hint()).await?;
+    traffic::show(&ctx.config, &deployed.outputs, shift_from).await;
+    match settled {
         Some(state) if state.status == "UPDATE_COMPLETE" => Ok(Some(state)),
         other => {
             print_failures(&watch);

@@ -59,6 +59,10 @@ pub struct Safety {
     /// Print one JSON report on stdout (progress stays on stderr).
     #[arg(long)]
     pub json: bool,
+    /// Emergency: shift all traffic at once and let no alarm hold the update back (confirmed
+    /// in production, recorded in the stack's tags; the next deploy goes back to the canary).
+    #[arg(long)]
+    pub skip_canary: bool,
 }
 
 /// Everything a rollout needs besides the artifact.
@@ -71,6 +75,8 @@ pub struct Context {
     pub target: Target,
     /// The account the credentials belong to.
     pub account: String,
+    /// Who the credentials are (their ARN).
+    pub caller: String,
     /// The SDK configuration for the environment's region.
     pub config: aws_config::SdkConfig,
 }
@@ -88,6 +94,7 @@ impl Context {
             .await
             .map_err(|e| sdk::explain("checking your AWS identity", e))?;
         let account = identity.account().unwrap_or_default().to_owned();
+        let caller = identity.arn().unwrap_or_default().to_owned();
         if let Some(pinned) = &env.account_id
             && pinned.as_str() != account
         {
@@ -103,6 +110,7 @@ impl Context {
             stack,
             target: target.clone(),
             account,
+            caller,
             config,
         })
     }

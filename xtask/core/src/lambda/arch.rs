@@ -21,7 +21,23 @@ impl Arch {
         }
     }
 
-    /// The name Lambda uses.
+    /// Whether this machine builds it without a cross target (Linux, glibc, same instruction set).
+    pub fn is_native(self) -> bool {
+        match self {
+            Arch::X86_64 => cfg!(all(
+                target_arch = "x86_64",
+                target_os = "linux",
+                target_env = "gnu"
+            )),
+            Arch::Arm64 => cfg!(all(
+                target_arch = "aarch64",
+                target_os = "linux",
+                target_env = "gnu"
+            )),
+        }
+    }
+
+    /// The name Lambda gives it (`x86_64`, `arm64`).
     pub fn lambda_name(self) -> &'static str {
         match self {
             Arch::X86_64 => "x86_64",

@@ -5,6 +5,7 @@
 
 use super::arch::Arch;
 use super::elf::check_binary;
+use super::profile::Profile;
 use super::zip_archive::write_zip;
 use crate::tools::cargo::cargo;
 use crate::tools::digest::sha256_hex;
@@ -32,6 +33,8 @@ pub struct Artifact {
     pub binary_bytes: u64,
     /// Its instruction set.
     pub arch: Arch,
+    /// The cargo profile it was built with.
+    pub profile: Profile,
 }
 
 /// Where the API function's zip is written: `<target>/lambda/manage-tickets/bootstrap.zip`.
@@ -49,19 +52,33 @@ pub fn zip_path_of(function: Function) -> Result<PathBuf> {
 
 /// Builds every function for `arch` ([`build_function`]), the API's first.
 pub fn build(arch: Arch) -> Result<Vec<Artifact>> {
+    build_as(arch, Profile::Release)
+}
+
+/// Builds every function for `arch` with `profile`, the API's first.
+pub fn build_as(arch: Arch, profile: Profile) -> Result<Vec<Artifact>> {
     FUNCTIONS
         .iter()
-        .map(|function| build_function(*function, arch))
+        .map(|function| build_function_as(*function, arch, profile))
         .collect()
 }
 
 /// Builds `function` in release mode for `arch`, refuses a binary Lambda cannot run, and
 /// writes its zip ([`zip_path_of`]).
 pub fn build_function(function: Function, arch: Arch) -> Result<Artifact> {
+    build_function_as(function, arch, Profile::Release)
+}
+
+/// Builds `function` with `profile` for `arch`, checks it and writes its zip (a dev build's
+/// beside the release one, as `bootstrap-dev.zip`).
+pub fn build_function_as(function: Function, arch: Arch, profile: Profile) -> Result<Artifact> {
     let started = Instant::now();
-    let binary = compile_function(function, arch)?;
+    let binary = compile_function_as(function, arch, profile)?;
     let bytes = std::fs::read(&binary).with_context(|| format!("reading {}", binary.display()))?;
-    let zip = zip_path_of(function)?;
+    let zip = match profile {
+        Profile::Release => zip_path_of(function)?,
+        Profile::Dev => zip_path_of(function)?.with_file_name("bootstrap-dev.zip"),
+    };
     // Deflating the binary takes over a second; skip it when the zip already holds it.
     let stamp = zip.with_extension("zip.bootstrap-sha256");
     let binary_sha256 = sha256_hex(&bytes);
@@ -86,6 +103,7 @@ pub fn build_function(function: Function, arch: Arch) -> Result<Artifact> {
         zip,
         binary,
         arch,
+        profile,
     })
 }
 
@@ -99,35 +117,50 @@ pub fn compile(arch: Arch) -> Result<PathBuf> {
 /// it; returns its path. One cargo run per function: built together, the packages would
 /// share features (the enrichment would get the API's DynamoDB SDK features).
 pub fn compile_function(function: Function, arch: Arch) -> Result<PathBuf> {
+    compile_function_as(function, arch, Profile::Release)
+}
+
+/// Builds `function`'s binary with `profile` for `arch` and checks it. A dev build for
+/// this machine's own instruction set goes without `--target`, so that it shares the
+/// dependencies the workspace's debug builds (and tests) compiled already.
+pub fn compile_function_as(function: Function, arch: Arch, profile: Profile) -> Result<PathBuf> {
     check_toolchain(arch)?;
     eprintln!(
-        "xtask: building {} ({}, {}, release)",
+        "xtask: building {} ({}, {}, {})",
         function.binary,
         function.name,
-        arch.lambda_name()
+        arch.lambda_name(),
+        profile.name()
     );
-    let status = cargo()
-        .current_dir(root())
-        .args([
-            "build",
-            "--quiet",
-            "--release",
-            "--package",
-            function.package,
-            "--bin",
-            function.binary,
-            "--target",
-        ])
-        .arg(arch.triple())
-        .status()
-        .context("running cargo")?;
-    if !status.success() {
-        bail!("cargo build of {} failed (see above)", function.binary);
+    let native = profile == Profile::Dev && arch.is_native();
+    let mut build = cargo();
+    build.current_dir(root()).args([
+        "build",
+        "--quiet",
+        "--profile",
+        profile.name(),
+        "--package",
+        function.package,
+        "--bin",
+        function.binary,
+    ]);
+    if !native {
+        build.arg("--target").arg(arch.triple());
     }
-    let binary = target_dir()?
-        .join(arch.triple())
-        .join("release")
-        .join(function.binary);
+    let status = build.status().context("running cargo")?;
+    if !status.success() {
+        bail!(
+            "cargo build of {} failed (see above); nothing was deployed",
+            function.binary
+        );
+    }
+    let target = target_dir()?;
+    let out = if native {
+        target.to_path_buf()
+    } else {
+        target.join(arch.triple())
+    };
+    let binary = out.join(profile.dir()).join(function.binary);
     let bytes = std::fs::read(&binary).with_context(|| format!("reading {}", binary.display()))?;
     check_binary(&bytes, arch)?;
     Ok(binary)

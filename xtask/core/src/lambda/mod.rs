@@ -5,4 +5,5 @@
 pub mod arch;
 pub mod artifact;
 pub mod elf;
+pub mod profile;
 pub mod zip_archive;

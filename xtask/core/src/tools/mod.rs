@@ -8,4 +8,5 @@ pub mod digest;
 pub mod http_client;
 pub mod moto;
 pub mod python;
+pub mod source_watch;
 pub mod workspace;

@@ -198,3 +198,18 @@ pub fn remove_database(path: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `cargo xtask bench` runs the prod template locally, with its KMS-encrypted table.
+    #[test]
+    fn creates_the_tables_of_every_environment() {
+        for env in ["local", "dev", "staging", "prod"] {
+            let template = LocalTemplate::synthesize(env).unwrap();
+            let requests = table_requests(&template).unwrap_or_else(|e| panic!("{env}: {e:#}"));
+            assert!(!requests.is_empty(), "{env}");
+        }
+    }
+}

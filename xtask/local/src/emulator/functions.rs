@@ -102,3 +102,24 @@ pub fn function_config(
     };
     Ok((config, reserved.clamp(1, MAX_INSTANCES)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `cargo xtask bench` runs the prod template locally, KMS key and all.
+    #[test]
+    fn reads_every_environments_function_configuration() {
+        for env in ["local", "dev", "staging", "prod"] {
+            let template = LocalTemplate::synthesize(env).unwrap();
+            function_config(
+                &template,
+                "Function",
+                Path::new("bootstrap"),
+                "http://127.0.0.1:1",
+                Logs::Discard,
+            )
+            .unwrap_or_else(|e| panic!("{env}: {e:#}"));
+        }
+    }
+}

@@ -267,6 +267,9 @@ impl LocalTemplate {
                 format!("arn:aws:dynamodb:{region}:{account}:table/{}", physical()?)
             }
             ("AWS::IAM::Role", "Arn") => format!("arn:aws:iam::{account}:role/{}", physical()?),
+            ("AWS::KMS::Key", "Arn") => {
+                format!("arn:aws:kms:{region}:{account}:key/{}", physical()?)
+            }
             ("AWS::Logs::LogGroup", "Arn") => format!(
                 "arn:aws:logs:{region}:{account}:log-group:{}:*",
                 physical()?

@@ -1,0 +1,266 @@
+//! Gradual rollouts against moto: which of the stack's resource types moto creates (the
+//! others are checked through the template, in `infra`), and the emergency path
+//! `--skip-canary` (its tag and the rollback trigger, which moto ignores, are checked
+//! through the CloudFormation proxy in `deploy/`).
+
+#[allow(dead_code)]
+#[path = "deploy/support.rs"]
+mod support;
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use support::{Cleanup, ConfigRoot, aws, describe, owner, xtask};
+
+/// Resource types moto's CloudFormation accepts without creating anything: the tests of
+/// `infra` (unit tests, cfn-lint, the guard rules) check them in the rendered templates.
+const SKIPPED_BY_MOTO: &[&str] = &[
+    "AWS::ApiGateway::Authorizer",
+    "AWS::ApiGateway::GatewayResponse",
+    "AWS::ApiGateway::Stage",
+    "AWS::CloudWatch::Alarm",
+    "AWS::CloudWatch::CompositeAlarm",
+    "AWS::CodeDeploy::Application",
+    "AWS::CodeDeploy::DeploymentGroup",
+    "AWS::Cognito::UserPool",
+    "AWS::Cognito::UserPoolClient",
+    "AWS::Cognito::UserPoolGroup",
+    "AWS::Lambda::Alias",
+    "AWS::Logs::MetricFilter",
+    "AWS::SNS::Subscription",
+    "AWS::WAFv2::WebACL",
+    "AWS::WAFv2::WebACLAssociation",
+];
+
+fn template_types(env: &str) -> BTreeSet<String> {
+    let template = tickets_infra::synth(&xtask_core::tools::workspace::root(), env).unwrap();
+    let template: Value = serde_json::from_str(&template.to_json()).unwrap();
+    template["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|r| r["Type"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The types of the resources moto created: it lists the ones it skipped without a type.
+fn created_types(stack: &str) -> BTreeSet<String> {
+    aws(&[
+        "cloudformation",
+        "describe-stack-resources",
+        "--stack-name",
+        stack,
+    ])["StackResources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["ResourceType"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn parameter(stack: &Value, name: &str) -> Option<String> {
+    stack["Parameters"]
+        .as_array()?
+        .iter()
+        .find(|p| p["ParameterKey"] == name)
+        .and_then(|p| p["ParameterValue"].as_str().map(str::to_owned))
+}
+
+fn tag(stack: &Value, key: &str) -> Option<String> {
+    stack["Tags"]
+        .as_array()?
+        .iter()
+        .find(|t| t["Key"] == key)
+        .and_then(|t| t["Value"].as_str().map(str::to_owned))
+}
+
+#[test]
+fn moto_creates_every_type_it_models_and_the_tests_name_those_it_skips() {
+    let owner = owner();
+    let _cleanup = Cleanup(vec![
+        ("staging".into(), owner.clone()),
+        ("prod".into(), owner.clone()),
+    ]);
+    for env in ["staging", "prod"] {
+        xtask(&["deploy", "--env", env, "--owner", &owner, "--yes"], None).ok();
+        let stack = format!("tickets-{env}-{owner}");
+        let declared = template_types(env);
+        let created = created_types(&stack);
+        let skipped: BTreeSet<&str> = declared
+            .iter()
+            .filter(|t| !created.contains(*t))
+            .map(String::as_str)
+            .collect();
+        let expected: BTreeSet<&str> = SKIPPED_BY_MOTO
+            .iter()
+            .copied()
+            .filter(|t| declared.contains(*t))
+            .collect();
+        assert_eq!(
+            skipped, expected,
+            "{env}: moto now creates (or newly skips) a type: update SKIPPED_BY_MOTO"
+        );
+        assert!(
+            created.contains("AWS::Lambda::Version"),
+            "{env}: {created:?}"
+        );
+    }
+}
+
+#[test]
+fn skip_canary_shifts_at_once_and_sets_alarms_aside_for_one_deploy() {
+    let owner = owner();
+    let _cleanup = Cleanup(vec![("staging".into(), owner.clone())]);
+    let stack = format!("tickets-staging-{owner}");
+    let deploy_with = |extra: &[&str], config: Option<&ConfigRoot>| {
+        let mut args = vec!["deploy", "--env", "staging", "--owner", &owner];
+        args.extend_from_slice(extra);
+        xtask(&args, config.map(|c| c.path.as_path())).ok()
+    };
+    let deploy = |extra: &[&str]| deploy_with(extra, None);
+    let first = deploy(&["--skip-canary"]);
+    assert!(
+        first.stderr.contains("--skip-canary changes nothing"),
+        "a first creation shifts nothing: {}",
+        first.text()
+    );
+    let created = describe(&stack).unwrap();
+    assert_eq!(tag(&created, "tickets:last-skip-canary"), None);
+
+    let skipped = deploy(&["--skip-canary"]);
+    assert!(
+        skipped
+            .stderr
+            .contains("no alarm stops or rolls back this update"),
+        "{}",
+        skipped.text()
+    );
+    let emergency = describe(&stack).unwrap();
+    assert_eq!(
+        parameter(&emergency, "DeploymentConfig").as_deref(),
+        Some("CodeDeployDefault.LambdaAllAtOnce")
+    );
+    assert_eq!(
+        parameter(&emergency, "RollbackOnAlarms").as_deref(),
+        Some("false")
+    );
+
+    // moto compares a change set's parameters with the stack's first ones, so the next
+    // deploy also changes the function's memory for moto to see a change.
+    let config = ConfigRoot::new();
+    config.edit("staging", "memory_mb: 256", "memory_mb: 320");
+    let normal = deploy_with(&[], Some(&config));
+    assert!(
+        normal.stderr.contains("rolls this update back if"),
+        "the next deploy is watched again: {}",
+        normal.text()
+    );
+    let back = describe(&stack).unwrap();
+    assert_eq!(
+        parameter(&back, "DeploymentConfig").as_deref(),
+        Some("CodeDeployDefault.LambdaLinear10PercentEvery1Minute")
+    );
+    assert_eq!(
+        parameter(&back, "RollbackOnAlarms").as_deref(),
+        Some("true")
+    );
+}
+
+#[test]
+fn production_refuses_to_skip_the_canary_without_confirmation() {
+    let owner = owner();
+    let refused = xtask(
+        &[
+            "deploy",
+            "--env",
+            "prod",
+            "--owner",
+            &owner,
+            "--skip-canary",
+        ],
+        None,
+    );
+    assert_eq!(refused.code, 3, "{}", refused.text());
+    assert!(refused.stderr.contains("pass --yes"), "{}", refused.text());
+    assert!(describe(&format!("tickets-prod-{owner}")).is_none());
+}
+
+/// A CodeDeploy application and deployment group in moto, with one finished shift.
+fn codedeploy_group_with_an_old_shift(name: &str) {
+    aws(&[
+        "deploy",
+        "create-application",
+        "--application-name",
+        name,
+        "--compute-platform",
+        "Lambda",
+    ]);
+    aws(&[
+        "deploy",
+        "create-deployment-group",
+        "--application-name",
+        name,
+        "--deployment-group-name",
+        name,
+        "--service-role-arn",
+        "arn:aws:iam::123456789012:role/codedeploy",
+        "--deployment-config-name",
+        "CodeDeployDefault.LambdaAllAtOnce",
+        "--deployment-style",
+        "deploymentType=BLUE_GREEN,deploymentOption=WITH_TRAFFIC_CONTROL",
+    ]);
+    aws(&[
+        "deploy",
+        "create-deployment",
+        "--application-name",
+        name,
+        "--deployment-group-name",
+        name,
+        "--revision",
+        r#"{"revisionType":"AppSpecContent","appSpecContent":{"content":"{\"version\":0.0,\"Resources\":[{\"F\":{\"Type\":\"AWS::Lambda::Function\",\"Properties\":{\"Name\":\"f\",\"Alias\":\"live\",\"CurrentVersion\":\"1\",\"TargetVersion\":\"2\"}}}]}"}}"#,
+    ]);
+}
+
+/// moto's CloudFormation does not create CodeDeploy resources, so the stack's outputs name
+/// a group the test makes in moto's CodeDeploy (as CloudFormation would have).
+#[test]
+fn an_update_reports_its_own_traffic_shift_and_no_earlier_one() {
+    let owner = owner();
+    let _cleanup = Cleanup(vec![("dev".into(), owner.clone())]);
+    let name = format!("tickets-{owner}");
+    codedeploy_group_with_an_old_shift(&name);
+    let template = tickets_infra::synth(&xtask_core::tools::workspace::root(), "dev").unwrap();
+    let mut template: Value = serde_json::from_str(&template.to_json()).unwrap();
+    for output in ["DeploymentApplication", "DeploymentGroup"] {
+        template["Outputs"][output] = serde_json::json!({"Value": name});
+    }
+    let file = std::env::temp_dir().join(format!("tickets-traffic-{owner}.json"));
+    std::fs::write(&file, template.to_string()).unwrap();
+    let deploy = |template: &str| {
+        xtask(
+            &[
+                "deploy",
+                "--env",
+                "dev",
+                "--owner",
+                &owner,
+                "--template",
+                template,
+            ],
+            None,
+        )
+        .ok()
+    };
+    deploy(file.to_str().unwrap());
+    template["Resources"]["Function"]["Properties"]["MemorySize"] = serde_json::json!(320);
+    std::fs::write(&file, template.to_string()).unwrap();
+    let updated = deploy(file.to_str().unwrap());
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        updated
+            .stderr
+            .contains("traffic: no shift (the function's code and configuration did not change)"),
+        "the shift made before this update is not reported as its own: {}",
+        updated.text()
+    );
+    assert!(!updated.stderr.contains("warning"), "{}", updated.text());
+}
