@@ -113,6 +113,11 @@ const ROUTES: &[Route] = &[
         package: CLOUD,
         about: "Delete a stack",
     },
+    Route {
+        name: "migrate",
+        package: CLOUD,
+        about: "Copy the original table's tickets into a stack's table: resumable, verified",
+    },
 ];
 
 /// `token`, `smoke`, `logs` and `events` go to the local tools for the local environment (the

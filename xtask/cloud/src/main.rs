@@ -1,7 +1,7 @@
 //! `xtask-cloud`: everything that talks to AWS. The modules at the top are the commands,
 //! one file each, and no command imports another; what they share lives in `aws/` (targets
 //! and accounts, rollout, stack diff, CloudFormation calls and events, the artifact bucket,
-//! Cognito).
+//! Cognito). A command with parts of its own keeps them in its folder (`migrate/`).
 
 mod aws;
 mod bootstrap;
@@ -11,6 +11,7 @@ mod dev;
 mod diff;
 mod events;
 mod logs;
+mod migrate;
 mod outputs;
 mod promote;
 mod smoke;
@@ -47,6 +48,8 @@ enum Command {
     Promote(promote::Args),
     /// Delete a stack.
     Destroy(destroy::Args),
+    /// Copy the original table's tickets into a stack's table: resumable, verified.
+    Migrate(migrate::Args),
     /// Show a deployed function's log lines (or its stage's access log), and follow them.
     Logs(logs::Args),
     /// Replay a deployed stack's archived ticket events onto its bus.
@@ -58,7 +61,15 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    outcome::report(run(Cli::parse().command))
+    let result = run(Cli::parse().command);
+    // A migration that ran but did not verify has its own code (see the README).
+    if let Err(err) = &result
+        && err.downcast_ref::<migrate::NotVerified>().is_some()
+    {
+        eprintln!("error: {err:#}");
+        return ExitCode::from(migrate::NOT_VERIFIED);
+    }
+    outcome::report(result)
 }
 
 /// Runs a command on the one tokio runtime.
@@ -74,6 +85,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             Command::Watch(args) => watch::run(args).await,
             Command::Promote(args) => promote::run(args).await,
             Command::Destroy(args) => destroy::run(args).await,
+            Command::Migrate(args) => migrate::run(args).await,
             Command::Logs(args) => logs::run(args).await,
             Command::Events(args) => events::run(args).await,
             Command::Token(args) => token::run(args).await,

@@ -1,7 +1,8 @@
 //! `cargo xtask bench`: the release function's cold start, warm latency (next to the raw
-//! DynamoDB call it makes), memory and size, and the speed of `synth` and a no-op `deploy`,
-//! against the targets. Prints a Markdown table and writes `bench/report.json` in
-//! cargo's target directory (`target/bench/report.json` by default).
+//! DynamoDB call it makes), memory and size, the speed of `synth` and a no-op `deploy`, and
+//! the migration's throughput, against the targets. Prints a Markdown table and
+//! writes `bench/report.json` in cargo's target directory (`target/bench/report.json` by
+//! default).
 //!
 //! Everything runs on this machine: `bootstrap` under the Runtime API emulator of
 //! `cargo xtask local`, against the same embedded DynamoDB engine, with the environment
@@ -10,6 +11,7 @@
 mod cold_start;
 mod events;
 mod latency;
+mod migration;
 mod process;
 mod raw_dynamo;
 mod report;
@@ -23,7 +25,7 @@ use crate::emulator::instance::Logs;
 use crate::emulator::instance_pool::Pool;
 use crate::emulator::template::LocalTemplate;
 use anyhow::{Context, Result, bail};
-use report::{Machine, Report, Sizes, Warm};
+use report::{Machine, MigrationTime, Report, Sizes, Warm};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -48,6 +50,12 @@ pub struct Args {
     /// Do not time a no-op deploy (which needs Python for moto).
     #[arg(long)]
     pub skip_deploy: bool,
+    /// Tickets the migration section copies between two tables of the embedded engine.
+    #[arg(long, default_value_t = 10_000)]
+    pub migration_items: u64,
+    /// Do not time the migration.
+    #[arg(long)]
+    pub skip_migration: bool,
     /// Run this `bootstrap` instead of the release build's, e.g. a build with symbols for
     /// `perf` (sizes stay those of the release build).
     #[arg(long, hide = true, value_name = "PATH")]
@@ -114,12 +122,36 @@ pub fn run(args: Args, runtime: &Runtime) -> Result<()> {
         tooling::noop_deploy(&root)
     };
 
+    let migration = if args.skip_migration || args.migration_items == 0 {
+        MigrationTime::Skipped {
+            reason: "--skip-migration".into(),
+        }
+    } else {
+        eprintln!(
+            "xtask: bench: cargo xtask migrate of {} tickets between two tables",
+            args.migration_items
+        );
+        let measured = xtask_core::tools::binary::dev_binary("xtask-cloud").and_then(|binary| {
+            runtime.block_on(migration::measure(
+                args.migration_items,
+                &binary,
+                &state.join("migrate"),
+            ))
+        });
+        match measured {
+            Ok(migration) => MigrationTime::Measured(migration),
+            Err(err) => MigrationTime::Skipped {
+                reason: format!("{err:#}"),
+            },
+        }
+    };
+
     let sizes = Sizes {
         arch: arch.lambda_name().into(),
         zip_bytes: artifact.zip_bytes,
         binary_bytes: artifact.binary_bytes,
     };
-    let targets = Report::checks(&cold, &warm, &sizes, &synth, &deploy);
+    let targets = Report::checks(&cold, &warm, &sizes, &synth, &deploy, &migration);
     let report = Report {
         generated_at: time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
@@ -137,6 +169,7 @@ pub fn run(args: Args, runtime: &Runtime) -> Result<()> {
         events,
         synth,
         deploy,
+        migration,
         targets,
         wall_seconds: started.elapsed().as_secs_f64(),
     };

@@ -3,6 +3,7 @@
 
 use super::cold_start::ColdStarts;
 use super::latency::{Operation, Preflight};
+use super::migration::Migration;
 use super::tooling::{DeployTime, SynthTimes};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -35,6 +36,21 @@ pub mod target {
     pub const SYNTH_MS: f64 = 100.0;
     /// No-op deploy, s.
     pub const NOOP_DEPLOY_S: f64 = 2.0;
+    /// Migration throughput, items/s (a floor).
+    pub const MIGRATION_ITEMS_PER_S: f64 = 2000.0;
+}
+
+/// The migration's throughput, or why it was not measured.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase", tag = "status")]
+pub enum MigrationTime {
+    /// Measured.
+    Measured(Migration),
+    /// Not measured.
+    Skipped {
+        /// Why.
+        reason: String,
+    },
 }
 
 /// The machine the numbers come from.
@@ -119,7 +135,7 @@ pub struct Check {
     pub name: String,
     /// The measured value (absent when not measured).
     pub value: Option<f64>,
-    /// The bound it must not exceed.
+    /// The bound it must not exceed (for throughput: must reach).
     pub limit: f64,
     /// Unit of both.
     pub unit: &'static str,
@@ -151,6 +167,8 @@ pub struct Report {
     pub synth: SynthTimes,
     /// The no-op deploy.
     pub deploy: DeployTime,
+    /// `cargo xtask migrate` between two tables of the embedded engine.
+    pub migration: MigrationTime,
     /// The targets and how each went.
     pub targets: Vec<Check>,
     /// Wall time of the whole bench (build included), s.
@@ -167,6 +185,7 @@ impl Report {
         sizes: &Sizes,
         synth: &SynthTimes,
         deploy: &DeployTime,
+        migration: &MigrationTime,
     ) -> Vec<Check> {
         let check = |name: &str, value: Option<f64>, limit: f64, unit| Check {
             name: name.to_owned(),
@@ -219,6 +238,23 @@ impl Report {
                 "ms",
             ),
             check("no-op deploy", deployed, target::NOOP_DEPLOY_S, "s"),
+            // A floor, not a ceiling; an unverified run misses it whatever its speed.
+            match migration {
+                MigrationTime::Measured(m) => Check {
+                    name: "migration throughput".into(),
+                    value: Some(m.items_per_second),
+                    limit: target::MIGRATION_ITEMS_PER_S,
+                    unit: "items/s",
+                    met: Some(super::migration::met(m)),
+                },
+                MigrationTime::Skipped { .. } => Check {
+                    name: "migration throughput".into(),
+                    value: None,
+                    limit: target::MIGRATION_ITEMS_PER_S,
+                    unit: "items/s",
+                    met: None,
+                },
+            },
         ]
     }
 
@@ -381,6 +417,35 @@ impl Report {
             met("no-op deploy"),
             String::new(),
         ]);
+        rows.push(match &self.migration {
+            MigrationTime::Measured(m) => [
+                format!(
+                    "Migration: {} items, {} segments: copy rate (copy / whole run with verification)",
+                    thousands(m.items),
+                    m.segments
+                ),
+                format!(
+                    "{} items/s ({:.1} / {:.1} s; CPU: migrate {:.1} s, engine {:.1} s; load {:.1}){}",
+                    thousands(m.items_per_second as u64),
+                    m.copy_seconds,
+                    m.process_seconds,
+                    m.migrate_cpu_seconds,
+                    m.engine_cpu_seconds,
+                    m.load_average,
+                    if m.verified { "" } else { ", NOT verified!" }
+                ),
+                format!("≥ {} items/s", thousands(target::MIGRATION_ITEMS_PER_S as u64)),
+                met("migration"),
+                String::new(),
+            ],
+            MigrationTime::Skipped { .. } => [
+                "Migration".into(),
+                "not measured".into(),
+                format!("≥ {} items/s", thousands(target::MIGRATION_ITEMS_PER_S as u64)),
+                met("migration"),
+                String::new(),
+            ],
+        });
 
         let mut out = String::new();
         let m = &self.machine;
@@ -398,6 +463,9 @@ impl Report {
         let _ = writeln!(out);
         if let DeployTime::Skipped { reason } = &self.deploy {
             let _ = writeln!(out, "No-op deploy not measured: {reason}");
+        }
+        if let MigrationTime::Skipped { reason } = &self.migration {
+            let _ = writeln!(out, "Migration not measured: {reason}");
         }
         let missed: Vec<&str> = self
             .targets
@@ -417,6 +485,19 @@ impl Report {
 /// The peak over the cold starts and the warm instance, KiB.
 fn peak_rss_kib(cold: &ColdStarts, warm: &Warm) -> f64 {
     cold.rss_after_first_kib.max.max(warm.peak_rss_kib as f64)
+}
+
+/// `12 345`
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Milliseconds with two decimals (three below 0.1).
