@@ -99,6 +99,11 @@ const ROUTES: &[Route] = &[
         about: "Show (and follow) the function's and the API's log lines, readable or as JSON",
     },
     Route {
+        name: "events",
+        package: LOCAL,
+        about: "Show the local bus's ticket events (--follow), or replay a stack's (events replay --env X --since TIME)",
+    },
+    Route {
         name: "bootstrap",
         package: CLOUD,
         about: "Prepare an account and region once: the CloudWatch role API Gateway logs with",
@@ -120,11 +125,15 @@ const ROUTES: &[Route] = &[
     },
 ];
 
-/// `token`, `smoke` and `logs` go to the local tools for the local environment (the default) and
-/// to the cloud tools for any deployed one.
+/// `token`, `smoke`, `logs` and `events` go to the local tools for the local environment (the
+/// default) and to the cloud tools for any deployed one; `events replay` always to the cloud
+/// tools (only a deployed bus has an archive to replay).
 fn package_for(route: &Route, args: &[String]) -> &'static str {
-    if !matches!(route.name, "token" | "smoke" | "logs") {
+    if !matches!(route.name, "token" | "smoke" | "logs" | "events") {
         return route.package;
+    }
+    if route.name == "events" && args.iter().any(|a| a == "replay") {
+        return CLOUD;
     }
     let env = args.iter().enumerate().find_map(|(i, arg)| {
         arg.strip_prefix("--env=")
@@ -223,6 +232,11 @@ mod tests {
         assert_eq!(package(&["token", "--env", "prod", "--user", "a"]), CLOUD);
         assert_eq!(package(&["deploy", "--env", "local"]), CLOUD);
         assert_eq!(package(&["local"]), LOCAL);
+        assert_eq!(package(&["events", "--env", "local", "--follow"]), LOCAL);
+        assert_eq!(
+            package(&["events", "replay", "--env", "dev", "--since", "x"]),
+            CLOUD
+        );
         assert_eq!(package(&["logs", "--env", "staging", "--follow"]), CLOUD);
     }
 

@@ -1,7 +1,7 @@
 //! `bootstrap` of the event enrichment (`provided.al2023`): a batch of stream records in,
 //! their ticket events out.
 
-use lambda_runtime::{Error, LambdaEvent, service_fn};
+use lambda_runtime::{Diagnostic, Error, LambdaEvent, service_fn};
 use std::time::Instant;
 use tickets_events::enrich;
 use tickets_events::record::StreamRecord;
@@ -20,7 +20,7 @@ async fn main() -> Result<(), Error> {
 /// One batch: its records become events, or the batch fails (the pipe retries it).
 async fn handle(
     event: LambdaEvent<Vec<StreamRecord>>,
-) -> Result<Vec<tickets_domain::event::TicketEvent>, Error> {
+) -> Result<Vec<tickets_domain::event::TicketEvent>, Diagnostic> {
     let started = Instant::now();
     let records = event.payload;
     let count = records.len();
@@ -46,7 +46,12 @@ async fn handle(
         }
         Err(err) => {
             tracing::error!(records = count, error = %err, "a record is not a ticket write");
-            Err(err.into())
+            // A named type, rather than the runtime's Rust type name, in the pipe's failure
+            // and the dead-letter queue.
+            Err(Diagnostic {
+                error_type: "NotATicketWrite".into(),
+                error_message: err.to_string(),
+            })
         }
     }
 }

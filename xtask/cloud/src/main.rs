@@ -10,6 +10,7 @@ mod destroy;
 mod dev;
 mod diff;
 mod drift;
+mod events;
 mod logs;
 mod migrate;
 mod outputs;
@@ -54,6 +55,8 @@ enum Command {
     Migrate(migrate::Args),
     /// Show a deployed function's log lines (or its stage's access log), and follow them.
     Logs(logs::Args),
+    /// Replay a deployed stack's archived ticket events onto its bus.
+    Events(events::Args),
     /// Print an ID token for a user of a deployed stack's user pool.
     Token(token::Args),
     /// Run a full scenario against a deployed API; fails if any step does not match.
@@ -88,6 +91,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             Command::Destroy(args) => destroy::run(args).await,
             Command::Migrate(args) => migrate::run(args).await,
             Command::Logs(args) => logs::run(args).await,
+            Command::Events(args) => events::run(args).await,
             Command::Token(args) => token::run(args).await,
             Command::Smoke(args) => smoke::run(args).await,
         }

@@ -9,6 +9,7 @@
 //! variables the template gives the function.
 
 mod cold_start;
+mod events;
 mod latency;
 mod migration;
 mod process;
@@ -61,6 +62,9 @@ pub struct Args {
     pub bootstrap: Option<PathBuf>,
 }
 
+/// Writes whose stream-to-bus lag is timed, one at a time.
+const EVENT_LAGS: usize = 200;
+
 /// Rounds of `synth` of every environment; the median is reported.
 const SYNTH_ROUNDS: usize = 20;
 
@@ -87,6 +91,25 @@ pub fn run(args: Args, runtime: &Runtime) -> Result<()> {
     eprintln!("xtask: bench: function, {} cold starts", args.cold_starts);
     let binary = args.bootstrap.as_ref().unwrap_or(&artifact.binary);
     let (cold, warm) = runtime.block_on(measure_function(&args, &template, binary, &state))?;
+
+    eprintln!("xtask: bench: the event path: creates without and with it, stream-to-bus lag");
+    let enrichment = artifacts
+        .iter()
+        .find(|a| a.function == tickets_manifest::functions::TICKET_EVENTS)
+        .context("the enrichment was not built")?;
+    let events = runtime.block_on(events::measure(
+        &template,
+        &events::Binaries {
+            api: binary,
+            enrichment: &enrichment.binary,
+        },
+        &state,
+        (
+            args.invocations,
+            (args.invocations / 10).max(10),
+            EVENT_LAGS,
+        ),
+    ))?;
 
     eprintln!("xtask: bench: synth of every environment, {SYNTH_ROUNDS} rounds");
     let synth = tooling::synth(&root, SYNTH_ROUNDS)?;
@@ -143,6 +166,7 @@ pub fn run(args: Args, runtime: &Runtime) -> Result<()> {
         artifact: sizes,
         cold_start: cold,
         warm,
+        events,
         synth,
         deploy,
         migration,
@@ -179,10 +203,7 @@ async fn measure_function(
         .context("the template has no DynamoDB table")?
         .name
         .clone();
-    let (function, _) = template
-        .resources("AWS::Lambda::Function")
-        .next()
-        .context("the template has no Lambda function")?;
+    let (function, _) = template.api_function()?;
     let (config, _) = function_config(template, function, binary, &dynamo.endpoint, Logs::Discard)?;
 
     let pool = Arc::new(Pool::new(config.clone(), 1));

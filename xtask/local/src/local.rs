@@ -1,7 +1,8 @@
 //! `cargo xtask local`: the whole API on `http://127.0.0.1:3000`, from the `local`
 //! environment's template, with no Docker: the release `bootstrap` under a Runtime API
 //! emulator, an embedded DynamoDB engine with its data under `.tickets/local/`, local Cognito
-//! tokens, and an API Gateway emulation that serves only what the template declares.
+//! tokens, an API Gateway emulation that serves only what the template declares, and the
+//! event path (the table's stream, the enrichment binary, a local bus: [`crate::event_path`]).
 
 use crate::emulator::auth::{self, SigningKey, TokenRequest, UserPool};
 use crate::emulator::dynamo::{LocalDynamo, LocalTable, remove_database};
@@ -12,12 +13,14 @@ use crate::emulator::instance::Logs;
 use crate::emulator::instance_pool::Pool;
 use crate::emulator::state::{self, DATABASE_FILE, ENV};
 use crate::emulator::template::LocalTemplate;
+use crate::event_path::{self, EventPath};
 use anyhow::{Context, Result};
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tickets_manifest::functions::{TICKET_EVENTS, TICKETS_API};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use xtask_core::lambda::arch::Arch;
@@ -44,9 +47,24 @@ pub struct Args {
     /// (`aws_smithy_runtime=debug,hyper_util=debug`): the function's `RUST_LOG`.
     #[arg(long, value_name = "DIRECTIVES")]
     pub log_filter: Option<String>,
+    /// Also POST every ticket event (EventBridge's JSON) to this URL, in order, retried as
+    /// the template's rule targets are; refused ones go to `dead-letters.jsonl`.
+    #[arg(long, value_name = "URL", value_parser = events_to_url)]
+    pub events_to: Option<String>,
     /// Where data and keys live [default: .tickets/local].
     #[arg(long, hide = true)]
     pub state_dir: Option<PathBuf>,
+}
+
+/// `--events-to`: an http(s) URL.
+fn events_to_url(text: &str) -> Result<String, String> {
+    if text.starts_with("http://") || text.starts_with("https://") {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "{text:?} is not an http(s) URL; give where events should be POSTed, e.g. http://127.0.0.1:9000/events"
+        ))
+    }
 }
 
 /// Where the function's stdout and stderr go.
@@ -76,19 +94,33 @@ impl FunctionLogs {
     }
 }
 
+impl FunctionLogs {
+    /// Where the enrichment's lines go: kept in their own file, and shown readable on
+    /// stderr unless off. Never on stdout, which carries the API function's raw lines.
+    fn enrichment_sink(self, keep: PathBuf) -> Logs {
+        match self {
+            FunctionLogs::Off => Logs::Discard,
+            FunctionLogs::Readable | FunctionLogs::Raw => Logs::Readable {
+                prefix: "  ε ".into(),
+                keep: Some(keep),
+            },
+        }
+    }
+}
+
 /// Starts everything, serves until Ctrl-C (or SIGTERM), then stops cleanly.
 pub async fn run(args: Args) -> Result<()> {
     let started = Instant::now();
     let state = state::dir(args.state_dir.as_deref());
-    // Cargo checks (or rebuilds) bootstrap while the rest starts up.
-    let build = std::thread::spawn(build_bootstrap);
+    // Cargo checks (or rebuilds) the functions while the rest starts up.
+    let build = std::thread::spawn(build_functions);
     let template = LocalTemplate::synthesize(ENV)?;
     let (dynamo, tables) = start_dynamo(&state, &template, args.fresh).await?;
 
     let key = SigningKey::load_or_create(&state)?;
-    let bootstrap = build
+    let (bootstrap, enrichment) = build
         .join()
-        .map_err(|_| anyhow::anyhow!("building bootstrap panicked"))??;
+        .map_err(|_| anyhow::anyhow!("building the functions panicked"))??;
     let pool = UserPool::of_template(&template)?;
     let api = Arc::new(Api::from_template(&template, key.jwks())?);
     let functions = Arc::new(start_functions(
@@ -100,6 +132,17 @@ pub async fn run(args: Args) -> Result<()> {
         &state,
     )?);
     let instances = warm(&functions).await?;
+    let events = EventPath::start(event_path::Start {
+        template: &template,
+        binary: &enrichment,
+        dynamo_endpoint: &dynamo.endpoint,
+        state: &state,
+        logs: args
+            .function_logs
+            .enrichment_sink(state::enrichment_log(&state)),
+        events_to: args.events_to.as_deref(),
+    })
+    .await?;
 
     let listener = TcpListener::bind(("127.0.0.1", args.port)).await.with_context(|| {
         format!("port {} is taken: stop what uses it, or pick another with --port (0 for any free one)", args.port)
@@ -124,6 +167,8 @@ pub async fn run(args: Args) -> Result<()> {
         template: &template,
         tables: &tables,
         instances: &instances,
+        events: events.as_ref().map(|e| e.description.as_str()),
+        dynamo_endpoint: &dynamo.endpoint,
         state: &state,
         token: &token,
         elapsed: started.elapsed(),
@@ -131,10 +176,10 @@ pub async fn run(args: Args) -> Result<()> {
     serve_until_stopped(
         api,
         functions,
+        events,
         listener,
         dynamo,
-        &state.join(DATABASE_FILE),
-        &state::access_log(&state),
+        &state,
         stop_signal,
     )
     .await
@@ -145,14 +190,15 @@ pub async fn run(args: Args) -> Result<()> {
 async fn serve_until_stopped(
     api: Arc<Api>,
     functions: Arc<Functions>,
+    events: Option<EventPath>,
     listener: TcpListener,
     dynamo: LocalDynamo,
-    database: &Path,
-    access_log: &Path,
+    state: &Path,
     stop_signal: impl Future<Output = ()>,
 ) -> Result<()> {
+    let (database, access_log) = (state.join(DATABASE_FILE), state::access_log(state));
     let (stop, stopped) = watch::channel(false);
-    let log = server::AccessLog::printed_and_kept(access_log)
+    let log = server::AccessLog::printed_and_kept(&access_log)
         .with_context(|| format!("opening {}", access_log.display()))?;
     let server = tokio::spawn(server::serve(
         api,
@@ -167,6 +213,10 @@ async fn serve_until_stopped(
     println!("stopping");
     let _ = stop.send(true);
     let _ = server.await;
+    // Writes the API acknowledged are still in the stream: they become events before the end.
+    if let Some(events) = events {
+        events.stop().await;
+    }
     for pool in functions.0.values() {
         pool.shutdown().await;
         println!(
@@ -190,6 +240,7 @@ async fn start_dynamo(
     let database = state.join(DATABASE_FILE);
     if fresh {
         remove_database(&database)?;
+        event_path::remove_state(state)?;
     }
     let (dynamo, tables) = LocalDynamo::start(&database, template).await?;
     for table in &tables {
@@ -255,14 +306,18 @@ async fn warm(functions: &Functions) -> Result<Vec<String>> {
     Ok(instances)
 }
 
-/// The release `bootstrap` for this machine, built if anything changed (no zip: `local`
-/// does not need one).
-fn build_bootstrap() -> Result<PathBuf> {
-    artifact::compile(if cfg!(target_arch = "aarch64") {
+/// The release binaries of the API and the enrichment for this machine, built if anything
+/// changed (no zips: `local` does not need them).
+fn build_functions() -> Result<(PathBuf, PathBuf)> {
+    let arch = if cfg!(target_arch = "aarch64") {
         Arch::Arm64
     } else {
         Arch::X86_64
-    })
+    };
+    Ok((
+        artifact::compile_function(TICKETS_API, arch)?,
+        artifact::compile_function(TICKET_EVENTS, arch)?,
+    ))
 }
 
 /// What the start-up banner shows.
@@ -272,6 +327,8 @@ struct Banner<'a> {
     template: &'a LocalTemplate,
     tables: &'a [LocalTable],
     instances: &'a [String],
+    events: Option<&'a str>,
+    dynamo_endpoint: &'a str,
     state: &'a Path,
     token: &'a str,
     elapsed: Duration,
@@ -284,6 +341,8 @@ fn print_banner(banner: &Banner<'_>) {
         template,
         tables,
         instances,
+        events,
+        dynamo_endpoint,
         state,
         token,
         elapsed,
@@ -301,9 +360,15 @@ fn print_banner(banner: &Banner<'_>) {
     for instance in *instances {
         println!("  Function {instance}: the release bootstrap under the Runtime API emulator");
     }
+    if let Some(events) = events {
+        println!("  {events}");
+        println!(
+            "    each printed here as ⇢; cargo xtask events --env local --follow shows them too"
+        );
+    }
     for table in *tables {
         println!(
-            "  DynamoDB table {} ({}) in {}",
+            "  DynamoDB table {} ({}) in {}, served at {dynamo_endpoint}",
             table.name,
             if table.created { "new" } else { "kept" },
             shown(&state.join(DATABASE_FILE))

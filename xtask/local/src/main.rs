@@ -5,6 +5,8 @@
 
 mod bench;
 mod emulator;
+mod event_path;
+mod events;
 mod local;
 mod logs;
 mod smoke;
@@ -30,6 +32,8 @@ enum Command {
     Token(token::Args),
     /// Show the local run's log lines (the function's, or the access log's).
     Logs(logs::Args),
+    /// Show the local bus's ticket events (`--follow` for new ones).
+    Events(events::Args),
     /// Run a full scenario against the local API; fails if any step does not match.
     Smoke(smoke::Args),
     /// Measure cold start, warm latency, memory, size, synth and deploy speed against targets.
@@ -47,6 +51,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Local(args) => runtime.block_on(local::run(args)),
         Command::Token(args) => runtime.block_on(token::run(args)),
         Command::Logs(args) => runtime.block_on(logs::run(args)),
+        Command::Events(args) => runtime.block_on(events::run(args)),
         Command::Smoke(args) => runtime.block_on(smoke::run(args)),
         Command::Bench(args) => bench::run(args, &runtime),
     }

@@ -6,6 +6,7 @@
 mod bucket;
 mod changes;
 mod drift;
+mod events;
 mod failures;
 mod fake_api;
 mod promotion;

@@ -161,6 +161,8 @@ pub struct Report {
     pub cold_start: ColdStarts,
     /// Warm latency and memory.
     pub warm: Warm,
+    /// The event path's cost to writes, and its lag.
+    pub events: super::events::EventPathBench,
     /// `synth` of every environment.
     pub synth: SynthTimes,
     /// The no-op deploy.
@@ -373,6 +375,7 @@ impl Report {
             String::new(),
             String::new(),
         ]);
+        rows.extend(self.events.rows());
         rows.push([
             format!("Zip / bootstrap ({})", self.artifact.arch),
             format!(

@@ -113,6 +113,8 @@ pub fn noop_deploy(root: &Path) -> DeployTime {
 fn deploy_and_repeat(root: &Path, endpoint: &str) -> Result<DeployTime> {
     let target = ["--env", DEPLOY_ENV, "--owner", DEPLOY_OWNER];
     let deploy = [&["deploy", "--yes"], &target[..]].concat();
+    // A fresh moto account is a fresh AWS account: API Gateway needs its logging role first.
+    xtask(root, endpoint, &[&["bootstrap"], &target[..2]].concat())?;
     let (first, text) = xtask(root, endpoint, &deploy)?;
     if !text.contains("created") {
         bail!("the first deploy did not create the stack:\n{text}");

@@ -205,10 +205,7 @@ impl Capture<'_> {
 /// An origin the function's CORS policy allows: the first of `ALLOWED_ORIGINS`, or any
 /// for `*`.
 fn template_origin(template: &LocalTemplate) -> Result<String> {
-    let (function, properties) = template
-        .resources("AWS::Lambda::Function")
-        .next()
-        .context("the template has no Lambda function")?;
+    let (function, properties) = template.api_function()?;
     let origins = template.resolve_string(
         &properties["Environment"]["Variables"][tickets_manifest::config::ALLOWED_ORIGINS],
     );

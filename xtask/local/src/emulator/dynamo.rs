@@ -80,7 +80,25 @@ impl LocalDynamo {
 pub fn table_requests(template: &LocalTemplate) -> Result<Vec<(Value, Option<String>)>> {
     let mut requests = Vec::new();
     for (logical_id, _) in template.resources("AWS::DynamoDB::Table") {
-        let properties = template.resolve(template.properties(logical_id)?)?;
+        // Only the members the engine takes are resolved: the others (a customer managed
+        // key's ARN in SSESpecification) name resources that do not exist locally.
+        let declared = template.properties(logical_id)?;
+        let mut properties = Map::new();
+        for member in [
+            "KeySchema",
+            "AttributeDefinitions",
+            "GlobalSecondaryIndexes",
+            "LocalSecondaryIndexes",
+            "BillingMode",
+            "ProvisionedThroughput",
+            "StreamSpecification",
+            "TimeToLiveSpecification",
+        ] {
+            if let Some(value) = declared.get(member) {
+                properties.insert(member.into(), template.resolve(value)?);
+            }
+        }
+        let properties = Value::Object(properties);
         let name = template.reference(logical_id)?;
         let mut request = Map::new();
         request.insert("TableName".into(), json!(name));

@@ -18,6 +18,12 @@ pub fn function_log(state_dir: &Path) -> PathBuf {
     state_dir.join("logs").join("function.log")
 }
 
+/// Where the event enrichment's log lines are kept: apart from the API function's, as its
+/// own log group keeps them on AWS.
+pub fn enrichment_log(state_dir: &Path) -> PathBuf {
+    state_dir.join("logs").join("ticket-events.log")
+}
+
 /// Where the local API's access log lines are kept, in the stage's access log format.
 pub fn access_log(state_dir: &Path) -> PathBuf {
     state_dir.join("logs").join("access.log")

@@ -66,6 +66,42 @@ impl LocalTemplate {
         found.into_iter()
     }
 
+    /// The first function that is no pipe's enrichment: the one the API runs.
+    pub fn api_function(&self) -> Result<(&str, &Value)> {
+        let enrichments: Vec<&str> = self
+            .resources("AWS::Pipes::Pipe")
+            .filter_map(|(_, pipe)| pipe["Enrichment"]["Fn::GetAtt"][0].as_str())
+            .collect();
+        self.resources("AWS::Lambda::Function")
+            .find(|(id, _)| !enrichments.contains(id))
+            .context("the template has no Lambda function for the API")
+    }
+
+    /// The template without its event path (tables without streams, no pipe, no
+    /// enrichment): what the bench measures writes against.
+    pub fn without_event_path(&self) -> Self {
+        let enrichments: Vec<String> = self
+            .resources("AWS::Pipes::Pipe")
+            .filter_map(|(_, pipe)| pipe["Enrichment"]["Fn::GetAtt"][0].as_str())
+            .map(str::to_owned)
+            .collect();
+        let mut json = self.json.clone();
+        if let Some(resources) = json["Resources"].as_object_mut() {
+            resources.retain(|id, r| r["Type"] != "AWS::Pipes::Pipe" && !enrichments.contains(id));
+            for resource in resources.values_mut() {
+                if resource["Type"] == "AWS::DynamoDB::Table"
+                    && let Some(properties) = resource["Properties"].as_object_mut()
+                {
+                    properties.remove("StreamSpecification");
+                }
+            }
+        }
+        LocalTemplate {
+            json,
+            ..self.clone()
+        }
+    }
+
     /// The type of resource `logical_id`, if it exists.
     pub fn kind_of(&self, logical_id: &str) -> Option<&str> {
         self.json["Resources"].get(logical_id)?["Type"].as_str()

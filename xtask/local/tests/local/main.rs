@@ -2,6 +2,7 @@
 //! local API on a free port with its own state folder.
 
 mod contract;
+mod events;
 mod hostile;
 mod load;
 mod logs;

@@ -145,6 +145,11 @@ impl LocalApi {
         }
     }
 
+    /// The state folder it runs over.
+    pub fn state_path(&self) -> &Path {
+        self.state.as_ref().expect("a state folder").path()
+    }
+
     /// Everything printed on stdout after the banner.
     pub fn output(&self) -> String {
         self.output.lock().unwrap().join("\n")
