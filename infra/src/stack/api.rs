@@ -1,6 +1,7 @@
 //! The API Gateway REST API: resources and methods from the manifest's routes, the Cognito
 //! authorizer, CORS on gateway-made errors, the deployment, and the stage with its access
 //! log and tracing.
+//! (Over 500 lines: the REST API's resources, methods and deployment reference each other's ids; read together.)
 
 use super::{access_logs, physical_name};
 use crate::cfn::apigateway::{

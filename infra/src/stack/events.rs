@@ -6,6 +6,7 @@
 //! Least privilege, derived like the function's: the pipe's role reads only this table's
 //! stream, invokes only the enrichment, puts events only on this bus and dead letters only in
 //! this queue; the enrichment's role writes its own logs and nothing else (no table access).
+//! (Over 500 lines: the event path's resources are read in the order records flow through them, so they stay in one file.)
 
 use super::function::{self, XRAY_ACTIONS};
 use super::physical_name;

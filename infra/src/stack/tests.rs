@@ -1,4 +1,5 @@
 //! Unit tests of the whole stack.
+//! (Over 500 lines: unit tests of the whole stack, one per property of the rendered template.)
 
 use super::*;
 use crate::environment::{Origin, Positive};

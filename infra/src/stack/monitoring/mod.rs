@@ -3,6 +3,7 @@
 //!
 //! Per-route signals come from the manifest's routes and per-operation signals from its
 //! DynamoDB operations, so a new route or operation gets its alarms and graphs by itself.
+//! (Over 500 lines: the list of watched signals is the one declaration alarms and dashboard share; it stays whole.)
 
 mod alarms;
 mod dashboard;

@@ -2,8 +2,9 @@
 //! ([`target`], with `xtask_core::stack_name`), the SDK and its errors ([`sdk`]),
 //! CloudFormation's calls ([`cloudformation`], [`change_set`], [`template_source`]), events ([`stack_events`]) and
 //! how long to wait for them ([`deadline`]), the diff shown before a change ([`stack_diff`]),
-//! the rollout itself ([`rollout`]) with what it checks first ([`leftovers`], [`drift`],
-//! [`table_indexes`], [`lambda_account`]), what rolls it back ([`rollback`]) and its traffic
+//! the rollout itself ([`rollout`]) with what it checks first ([`preflight`], [`leftovers`],
+//! [`drift`], [`table_indexes`], [`lambda_account`]), asks ([`confirmation`]) and reports
+//! ([`failures`]), what rolls it back ([`rollback`]) and its traffic
 //! shift ([`traffic`]); the artifact bucket ([`artifact_bucket`]), the build profile its
 //! artifacts record ([`build_profile`]) and the upload ([`upload`]); code swapped in without
 //! CloudFormation ([`hot_swap`]); renamed tables ([`generations`]); and a deployed stack's
@@ -15,12 +16,15 @@ pub mod build_profile;
 pub mod change_set;
 pub mod cloudformation;
 pub mod cognito;
+pub mod confirmation;
 pub mod deadline;
 pub mod drift;
+pub mod failures;
 pub mod generations;
 pub mod hot_swap;
 pub mod lambda_account;
 pub mod leftovers;
+pub mod preflight;
 pub mod rollback;
 pub mod rollout;
 pub mod sdk;

@@ -3,13 +3,14 @@
 //! events, and record the outputs. Also the deletion `destroy` and a failed first creation
 //! need.
 
-use super::api_gateway_account::cloudwatch_role;
-use super::artifact_bucket;
 use super::cloudformation::{AlreadyExists, Cfn, ChangeSet, StackState};
+use super::confirmation;
 use super::drift;
+use super::failures;
 use super::generations;
 use super::lambda_account;
 use super::leftovers;
+use super::preflight;
 use super::rollback;
 use super::stack_diff::{self, StackDiff};
 use super::stack_events::StackEvents;
@@ -21,7 +22,6 @@ use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{BufRead, IsTerminal, Write};
 use std::time::Instant;
 use tickets_infra::cfn::resource_info;
 use tickets_infra::stack::parameter::{ARTIFACT_BUCKET, DEPLOYMENT_CONFIG};
@@ -95,8 +95,8 @@ pub async fn rollout(
         serde_json::from_str(template).context("the template to deploy is not JSON")?;
     let mut parameters = artifact.parameters();
 
-    check_function_code(ctx, &new_template, &parameters).await?;
-    check_api_logging(ctx, &new_template).await?;
+    preflight::check_function_code(ctx, &new_template, &parameters).await?;
+    preflight::check_api_logging(ctx, &new_template).await?;
     let mut deployed = cfn.describe(stack).await?;
     if let Some(state) = &deployed {
         ready_for_update(ctx, &cfn, state).await?;
@@ -203,9 +203,9 @@ pub async fn rollout(
             destructive.join(", ")
         )));
     }
-    confirm(ctx, safety)?;
+    confirmation::confirm(ctx, safety)?;
     if skip_canary {
-        confirm_skip_canary(ctx, safety)?;
+        confirmation::confirm_skip_canary(ctx, safety)?;
     }
 
     let state = match &deployed {
@@ -232,70 +232,6 @@ pub async fn rollout(
         started.elapsed().as_secs_f64()
     );
     finish(ctx, report(result, state.outputs, diff), safety)
-}
-
-/// A stage with access logs cannot be created or updated until API Gateway has a CloudWatch
-/// role in the account and region: say so before CloudFormation starts and rolls back.
-async fn check_api_logging(ctx: &Context, template: &Value) -> Result<()> {
-    let logs_access = template["Resources"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .any(|(_, r)| {
-            r["Type"] == "AWS::ApiGateway::Stage"
-                && r["Properties"].get("AccessLogSetting").is_some()
-        });
-    if logs_access && cloudwatch_role(&ctx.config).await?.is_none() {
-        bail!(
-            "API Gateway has no CloudWatch role in account {}, {}, so the stage's access logs cannot be written: \
-             run `cargo xtask bootstrap --env {}` once for this account and region, then deploy again",
-            ctx.account,
-            ctx.env.region.as_str(),
-            ctx.env.name
-        );
-    }
-    Ok(())
-}
-
-/// Every function's code must exist before CloudFormation starts: it would otherwise find
-/// out half-way through and roll everything back.
-async fn check_function_code(
-    ctx: &Context,
-    template: &Value,
-    parameters: &BTreeMap<String, String>,
-) -> Result<()> {
-    let s3 = aws_sdk_s3::Client::new(&ctx.config);
-    let resolve = |value: &Value| match value {
-        Value::String(text) => Some(text.clone()),
-        Value::Object(map) => map
-            .get("Ref")
-            .and_then(Value::as_str)
-            .and_then(|p| parameters.get(p))
-            .cloned(),
-        _ => None,
-    };
-    let functions = template["Resources"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(_, r)| r["Type"] == "AWS::Lambda::Function");
-    for (id, function) in functions {
-        let code = &function["Properties"]["Code"];
-        let (Some(bucket), Some(key)) = (resolve(&code["S3Bucket"]), resolve(&code["S3Key"]))
-        else {
-            continue;
-        };
-        if !artifact_bucket::exists(&s3, &bucket, &key, None).await? {
-            eprintln!("xtask: failed resources:");
-            eprintln!(
-                "  ✗ {id} (AWS::Lambda::Function): its code s3://{bucket}/{key} does not exist"
-            );
-            return Err(deploy_failed(format!(
-                "{id} would fail to deploy: its code s3://{bucket}/{key} does not exist; nothing was changed"
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// Refuses stacks that cannot be updated now, and clears a failed first creation.
@@ -347,53 +283,6 @@ async fn ready_for_update(ctx: &Context, cfn: &Cfn, state: &StackState) -> Resul
     }
 }
 
-/// Production asks before changing anything; without a terminal it needs `--yes`.
-fn confirm(ctx: &Context, safety: &Safety) -> Result<()> {
-    if !ctx.env.is_production() || safety.yes {
-        return Ok(());
-    }
-    if !std::io::stdin().is_terminal() {
-        return Err(refused(format!(
-            "refusing to change production stack {} without confirmation: pass --yes (in CI, after an approval step)",
-            ctx.stack
-        )));
-    }
-    ask(&format!(
-        "Apply these changes to production stack {}? [y/N] ",
-        ctx.stack
-    ))
-}
-
-/// Skipping the canary in production is asked about on its own, even after the changes
-/// were confirmed; without a terminal, `--yes` with `--skip-canary` is the confirmation.
-fn confirm_skip_canary(ctx: &Context, safety: &Safety) -> Result<()> {
-    eprintln!(
-        "xtask: --skip-canary: every request goes to the new version at once, and no alarm \
-         stops or rolls back this update; the stack's tag {} records it",
-        rollback::SKIP_CANARY_TAG
-    );
-    if !ctx.env.is_production() || (safety.yes && !std::io::stdin().is_terminal()) {
-        return Ok(());
-    }
-    ask(&format!(
-        "Skip the canary of production stack {}, with no alarm able to stop it? [y/N] ",
-        ctx.stack
-    ))
-}
-
-/// Asks a yes/no question on the terminal; anything but yes refuses.
-fn ask(question: &str) -> Result<()> {
-    eprint!("{question}");
-    std::io::stderr().flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    if matches!(answer.trim(), "y" | "Y" | "yes") {
-        Ok(())
-    } else {
-        Err(refused("not confirmed; nothing was changed"))
-    }
-}
-
 async fn create(
     ctx: &Context,
     cfn: &Cfn,
@@ -422,7 +311,7 @@ async fn create(
         // The call failed: this run created nothing, so there is nothing of its own to
         // clean up.
         Err(err) => {
-            report_missing_resources(cfn, stack, template, &err).await;
+            failures::report_missing_resources(cfn, stack, template, &err).await;
             return Err(deploy_failed(format!("creating {stack} failed: {err:#}")));
         }
     };
@@ -441,7 +330,7 @@ async fn create(
             Ok(protected.unwrap_or(state))
         }
         other => {
-            print_failures(&watch);
+            failures::print_failures(&watch);
             let status = other.map(|s| s.status).unwrap_or_else(|| "DELETED".into());
             if ctx.env.is_production() {
                 eprintln!(
@@ -544,7 +433,7 @@ async fn update(
     );
     let shift_from = std::time::SystemTime::now();
     if let Err(err) = cfn.execute(stack, &name).await {
-        report_missing_resources(cfn, stack, template, &err).await;
+        failures::report_missing_resources(cfn, stack, template, &err).await;
         return Err(deploy_failed(format!("updating {stack} failed: {err:#}")));
     }
     let settled = watch.until_settled(&ctx.watch_hint()).await?;
@@ -552,69 +441,11 @@ async fn update(
     match settled {
         Some(state) if state.status == "UPDATE_COMPLETE" => Ok(Some(state)),
         other => {
-            print_failures(&watch);
+            failures::print_failures(&watch);
             let status = other.map(|s| s.status).unwrap_or_else(|| "DELETED".into());
             Err(deploy_failed(format!(
                 "updating {stack} failed ({status}); CloudFormation rolled back to the previous version"
             )))
-        }
-    }
-}
-
-fn print_failures(watch: &StackEvents<'_>) {
-    let failures = watch.failures();
-    if failures.is_empty() {
-        eprintln!("xtask: CloudFormation reported no failed resource");
-        return;
-    }
-    eprintln!("xtask: failed resources:");
-    for event in failures {
-        eprintln!(
-            "  ✗ {} ({}): {}",
-            event.logical_id,
-            event.resource_type,
-            event.reason.as_deref().unwrap_or("no reason given")
-        );
-    }
-}
-
-/// When the API call itself failed, names the template's resources that did not get
-/// created, with the error as their reason.
-async fn report_missing_resources(cfn: &Cfn, stack: &str, template: &str, err: &anyhow::Error) {
-    let Ok(template) = serde_json::from_str::<Value>(template) else {
-        return;
-    };
-    let Ok(existing) = cfn.resources(stack).await else {
-        return;
-    };
-    let complete: Vec<&str> = existing
-        .iter()
-        .filter(|(_, _, status)| status.ends_with("_COMPLETE"))
-        .map(|(id, _, _)| id.as_str())
-        .collect();
-    if complete.is_empty() {
-        return;
-    }
-    let missing: Vec<(String, String)> = template["Resources"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(id, r)| {
-            !complete.contains(&id.as_str())
-                && resource_info(r["Type"].as_str().unwrap_or_default()).is_some()
-                && existing.iter().all(|(e, _, _)| e != *id)
-        })
-        .map(|(id, r)| {
-            (
-                id.clone(),
-                r["Type"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect();
-    if !missing.is_empty() {
-        eprintln!("xtask: failed resources:");
-        for (id, kind) in missing {
-            eprintln!("  ✗ {id} ({kind}): not created: {err:#}");
         }
     }
 }
@@ -645,7 +476,7 @@ pub async fn delete_and_wait(ctx: &Context, cfn: &Cfn) -> Result<()> {
         None => Ok(()),
         Some(state) if state.status == "DELETE_COMPLETE" => Ok(()),
         Some(state) => {
-            print_failures(&watch);
+            failures::print_failures(&watch);
             Err(deploy_failed(format!(
                 "deleting {stack} failed ({})",
                 state.status

@@ -1,6 +1,7 @@
 //! Running the real `xtask` binary against the moto server that `cargo xtask test` starts,
 //! through the proxy that behaves like CloudFormation ([`crate::proxy`]), with the AWS CLI
 //! as an independent oracle of what was deployed.
+//! (Over 500 lines: the support every deploy test binary shares: runs, accounts, proxies, cleanup.)
 
 use serde_json::Value;
 use std::io::Read;

@@ -1,5 +1,6 @@
 //! What `cargo xtask bench` found: the JSON report, the targets it is held to and the
 //! Markdown table it prints (the one the README shows).
+//! (Over 500 lines: one table of every figure against its target; splitting it would scatter the targets.)
 
 use super::cold_start::ColdStarts;
 use super::latency::{Operation, Preflight};

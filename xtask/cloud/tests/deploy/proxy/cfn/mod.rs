@@ -1,4 +1,5 @@
 //! CloudFormation as it behaves on AWS, over moto's resources.
+//! (Over 500 lines: the proxy's stack state and its dispatch, which every CloudFormation action shares.)
 
 use super::query::{self, Params, answer, element, error, optional};
 use super::template::{self, Change};
