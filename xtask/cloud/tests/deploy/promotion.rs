@@ -30,6 +30,18 @@ fn deploy_as(
     .json()
 }
 
+/// Every function's key in a deploy report, as CI hands them on (`--artifact-key a,b`).
+fn handed_over(report: &serde_json::Value) -> (Vec<String>, String) {
+    let keys: Vec<String> = report["artifact"]["keys"]
+        .as_object()
+        .expect("the report names every function's key")
+        .values()
+        .map(|k| k.as_str().unwrap().to_owned())
+        .collect();
+    let joined = keys.join(",");
+    (keys, joined)
+}
+
 #[test]
 fn promotion_across_accounts_takes_the_artifact_with_only_the_targets_credentials() {
     let proxy = Proxy::start(Config::default());
@@ -44,6 +56,7 @@ fn promotion_across_accounts_takes_the_artifact_with_only_the_targets_credential
     // The source deploy, with the source account's credentials, as CI's dev job.
     let report = deploy_as(&proxy, &owner, &config, &source);
     let key = report["artifact"]["key"].as_str().unwrap().to_owned();
+    let (keys, handed) = handed_over(&report);
     let source_bucket = format!("tickets-artifacts-{SOURCE_ACCOUNT}-us-east-1");
     let policy = aws_via(
         &proxy.endpoint,
@@ -67,7 +80,7 @@ fn promotion_across_accounts_takes_the_artifact_with_only_the_targets_credential
             "--owner",
             &owner,
             "--artifact-key",
-            &key,
+            &handed,
             "--json",
             "--yes",
         ],
@@ -82,17 +95,19 @@ fn promotion_across_accounts_takes_the_artifact_with_only_the_targets_credential
     let target_bucket = format!("tickets-artifacts-{TARGET_ACCOUNT}-us-east-1");
     assert_eq!(promoted["artifact"]["bucket"], target_bucket.as_str());
     assert_eq!(promoted["artifact"]["key"], key.as_str());
-    aws_as(
-        &target,
-        &[
-            "s3api",
-            "head-object",
-            "--bucket",
-            &target_bucket,
-            "--key",
-            &key,
-        ],
-    );
+    for key in &keys {
+        aws_as(
+            &target,
+            &[
+                "s3api",
+                "head-object",
+                "--bucket",
+                &target_bucket,
+                "--key",
+                key,
+            ],
+        );
+    }
     let stacks = aws_as(
         &target,
         &[
@@ -116,7 +131,7 @@ fn promotion_to_an_account_the_environments_do_not_pin_is_refused_with_the_reaso
     let source = assume_role(source_account);
     let _cleanup = Cleanup::new(&proxy.endpoint, &[]).and_as("dev", &owner, &source);
     let report = deploy_as(&proxy, &owner, &config, &source);
-    let key = report["artifact"]["key"].as_str().unwrap().to_owned();
+    let (_, handed) = handed_over(&report);
     // Staging now lives in an account the source bucket's policy has never heard of.
     let stranger = "222222222222";
     config.pin("staging", stranger);
@@ -132,7 +147,7 @@ fn promotion_to_an_account_the_environments_do_not_pin_is_refused_with_the_reaso
             "--owner",
             &owner,
             "--artifact-key",
-            &key,
+            &handed,
             "--yes",
         ],
     )
