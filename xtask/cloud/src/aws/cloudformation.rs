@@ -6,7 +6,9 @@ use super::sdk::explain;
 use super::template_source::{TemplateSource, TemplateStash};
 use anyhow::{Context, Result};
 use aws_sdk_cloudformation::Client;
-use aws_sdk_cloudformation::types::{Capability, Parameter, StackEvent, Tag, TemplateStage};
+use aws_sdk_cloudformation::types::{
+    Capability, Parameter, StackEvent, StackResource, Tag, TemplateStage,
+};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 use xtask_core::stack_name::Outputs;
@@ -341,8 +343,8 @@ impl Cfn {
         Ok(fresh)
     }
 
-    /// Each resource of the stack with its type and status.
-    pub async fn resources(&self, stack: &str) -> Result<Vec<(String, String, String)>> {
+    /// The stack's resources as CloudFormation lists them.
+    async fn stack_resources(&self, stack: &str) -> Result<Vec<StackResource>> {
         let output = self
             .client
             .describe_stack_resources()
@@ -350,8 +352,14 @@ impl Cfn {
             .send()
             .await
             .map_err(|e| explain(&format!("listing resources of {stack}"), e))?;
-        Ok(output
-            .stack_resources()
+        Ok(output.stack_resources().to_vec())
+    }
+
+    /// Each resource of the stack with its type and status.
+    pub async fn resources(&self, stack: &str) -> Result<Vec<(String, String, String)>> {
+        Ok(self
+            .stack_resources(stack)
+            .await?
             .iter()
             .map(|r| {
                 (
@@ -367,15 +375,9 @@ impl Cfn {
 
     /// Each resource's physical id, by logical id (resources not created yet are left out).
     pub async fn physical_ids(&self, stack: &str) -> Result<BTreeMap<String, String>> {
-        let output = self
-            .client
-            .describe_stack_resources()
-            .stack_name(stack)
-            .send()
-            .await
-            .map_err(|e| explain(&format!("listing resources of {stack}"), e))?;
-        Ok(output
-            .stack_resources()
+        Ok(self
+            .stack_resources(stack)
+            .await?
             .iter()
             .filter_map(|r| {
                 Some((
