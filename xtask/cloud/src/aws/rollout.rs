@@ -349,7 +349,13 @@ async fn ready_for_update(ctx: &Context, cfn: &Cfn, state: &StackState) -> Resul
 
 /// Production asks before changing anything; without a terminal it needs `--yes`.
 fn confirm(ctx: &Context, safety: &Safety) -> Result<()> {
-    if !ctx.env.is_production() || safety.yes {
+    confirm_production(ctx, safety.yes, "Apply these changes to")
+}
+
+/// Production asks `<question> production stack <name>?` before changing anything
+/// (`yes`: asked already); without a terminal it needs `--yes`.
+pub fn confirm_production(ctx: &Context, yes: bool, question: &str) -> Result<()> {
+    if !ctx.env.is_production() || yes {
         return Ok(());
     }
     if !std::io::stdin().is_terminal() {
@@ -359,7 +365,7 @@ fn confirm(ctx: &Context, safety: &Safety) -> Result<()> {
         )));
     }
     ask(&format!(
-        "Apply these changes to production stack {}? [y/N] ",
+        "{question} production stack {}? [y/N] ",
         ctx.stack
     ))
 }
@@ -472,7 +478,7 @@ fn first_creation_form(ctx: &Context, template: &str) -> String {
 
 /// Sets the environment's stack policy, where it has one (on every rollout, so that one
 /// lifted by hand for a recovery comes back).
-async fn apply_stack_policy(ctx: &Context, cfn: &Cfn) -> Result<()> {
+pub async fn apply_stack_policy(ctx: &Context, cfn: &Cfn) -> Result<()> {
     match tickets_infra::stack::stack_policy(&ctx.env) {
         Some(policy) => cfn.set_policy(ctx.stack.as_str(), &policy).await,
         None => Ok(()),
@@ -561,7 +567,8 @@ async fn update(
     }
 }
 
-fn print_failures(watch: &StackEvents<'_>) {
+/// Prints the resources that failed, with CloudFormation's reasons.
+pub fn print_failures(watch: &StackEvents<'_>) {
     let failures = watch.failures();
     if failures.is_empty() {
         eprintln!("xtask: CloudFormation reported no failed resource");

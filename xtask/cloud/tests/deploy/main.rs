@@ -8,6 +8,7 @@ mod changes;
 mod drift;
 mod failures;
 mod fake_api;
+mod import;
 mod promotion;
 mod proxy;
 mod smoke;
