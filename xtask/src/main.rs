@@ -84,6 +84,11 @@ const ROUTES: &[Route] = &[
         about: "Show what changed in a stack's resources outside CloudFormation",
     },
     Route {
+        name: "import",
+        package: CLOUD,
+        about: "Adopt the table and user pool an earlier stack left into a new stack (IMPORT change set)",
+    },
+    Route {
         name: "outputs",
         package: CLOUD,
         about: "Print (and record) a stack's outputs",

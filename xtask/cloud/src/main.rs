@@ -11,6 +11,7 @@ mod dev;
 mod diff;
 mod drift;
 mod events;
+mod import;
 mod logs;
 mod migrate;
 mod outputs;
@@ -43,6 +44,8 @@ enum Command {
     Diff(diff::Args),
     /// Show what changed in a stack's resources outside CloudFormation.
     Drift(drift::Args),
+    /// Adopt the table and user pool an earlier stack left into a new stack (IMPORT change set).
+    Import(import::Args),
     /// Print (and record) a stack's outputs.
     Outputs(outputs::Args),
     /// Follow a stack's rollout until it settles.
@@ -85,6 +88,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             Command::Dev(args) => dev::run(args).await,
             Command::Diff(args) => diff::run(args).await,
             Command::Drift(args) => drift::run(args).await,
+            Command::Import(args) => import::run(args).await,
             Command::Outputs(args) => outputs::run(args).await,
             Command::Watch(args) => watch::run(args).await,
             Command::Promote(args) => promote::run(args).await,

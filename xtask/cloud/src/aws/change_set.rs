@@ -1,12 +1,13 @@
-//! Change sets: created, waited for until CloudFormation has computed them (to a
+//! Change sets (updates, and imports that adopt existing resources): created, waited for until CloudFormation has computed them (to a
 //! deadline, backing off while throttled), read to their last page, executed or discarded.
 
+use super::adoption::Adopted;
 use super::cloudformation::{CAPABILITIES, Cfn, parameters};
 use super::deadline::Deadline;
 use super::rollback::UpdateWatch;
 use super::sdk::{explain, is_throttled};
 use anyhow::Result;
-use aws_sdk_cloudformation::types::{ChangeSetStatus, ChangeSetType};
+use aws_sdk_cloudformation::types::{ChangeSetStatus, ChangeSetType, ResourceToImport, Tag};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -113,6 +114,60 @@ impl Cfn {
             .send()
             .await
             .map_err(|e| explain(&format!("creating a change set for {stack}"), e))?;
+        self.computed(stack, &name, &deadline).await
+    }
+
+    /// Creates an `IMPORT` change set that makes `stack` (which must not exist) from
+    /// `template` by adopting `resources`, and waits until CloudFormation has computed it.
+    pub async fn import_change_set(
+        &self,
+        stack: &str,
+        template: &str,
+        resources: &[Adopted],
+        tags: &[(&str, &str)],
+    ) -> Result<ChangeSet> {
+        let name = format!(
+            "xtask-import-{}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_millis()
+        );
+        let deadline = Deadline::change_set()?;
+        let (body, url) = self.template_source(stack, template).await?.into_parts();
+        let imports = resources
+            .iter()
+            .map(|r| {
+                ResourceToImport::builder()
+                    .logical_resource_id(&r.logical_id)
+                    .resource_type(&r.resource_type)
+                    .resource_identifier(&r.key, &r.value)
+                    .build()
+            })
+            .collect();
+        self.client
+            .create_change_set()
+            .stack_name(stack)
+            .change_set_name(&name)
+            .change_set_type(ChangeSetType::Import)
+            .set_template_body(body)
+            .set_template_url(url)
+            .set_resources_to_import(Some(imports))
+            .set_capabilities(Some(CAPABILITIES.to_vec()))
+            .set_tags(Some(
+                tags.iter()
+                    .map(|(k, v)| Tag::builder().key(*k).value(*v).build())
+                    .collect(),
+            ))
+            .description("cargo xtask import")
+            .send()
+            .await
+            .map_err(|e| explain(&format!("creating an import change set for {stack}"), e))?;
+        self.computed(stack, &name, &deadline).await
+    }
+
+    /// Waits until CloudFormation has computed change set `name`, to `deadline`.
+    async fn computed(&self, stack: &str, name: &str, deadline: &Deadline) -> Result<ChangeSet> {
+        let name = name.to_owned();
         let mut pause = Duration::from_millis(500);
         loop {
             if deadline.passed() {
@@ -120,7 +175,7 @@ impl Cfn {
                 let _ = self.delete_change_set(stack, &name).await;
                 anyhow::bail!(
                     "CloudFormation did not finish computing change set {name} for {stack} within {} \
-                     ({}); nothing was changed. Deploy again, or allow longer with {}=20m",
+                     ({}); nothing was changed. Run the command again, or allow longer with {}=20m",
                     deadline.limit(),
                     deadline.var,
                     deadline.var

@@ -8,7 +8,13 @@ use xtask_core::outcome::refused;
 
 /// Production asks before changing anything; without a terminal it needs `--yes`.
 pub fn confirm(ctx: &Context, safety: &Safety) -> Result<()> {
-    if !ctx.env.is_production() || safety.yes {
+    confirm_production(ctx, safety.yes, "Apply these changes to")
+}
+
+/// Production asks `<question> production stack <name>?` before changing anything
+/// (`yes`: asked already); without a terminal it needs `--yes`.
+pub fn confirm_production(ctx: &Context, yes: bool, question: &str) -> Result<()> {
+    if !ctx.env.is_production() || yes {
         return Ok(());
     }
     if !std::io::stdin().is_terminal() {
@@ -18,7 +24,7 @@ pub fn confirm(ctx: &Context, safety: &Safety) -> Result<()> {
         )));
     }
     ask(&format!(
-        "Apply these changes to production stack {}? [y/N] ",
+        "{question} production stack {}? [y/N] ",
         ctx.stack
     ))
 }

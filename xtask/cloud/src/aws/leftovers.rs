@@ -2,7 +2,7 @@
 //! its `Retain` policy kept when it was deleted). A creation would fail on the table's
 //! name ("already exists") after creating, and on rollback keeping, one more user pool
 //! of the same name each time, so the deploy stops before `CreateStack` and says what to
-//! do instead.
+//! do instead: `import` adopts them (see [`super::adoption`]).
 
 use super::sdk::explain;
 use super::target::Context;
@@ -49,12 +49,12 @@ pub async fn refuse_creation_over(ctx: &Context, template: &Value) -> Result<()>
     Err(refused(format!(
         "refusing to create stack {stack}: {} left by an earlier stack of this name exist(s) already, \
          and CloudFormation would fail on them (leaving one more user pool each try). Nothing was created. \
-         To keep their data, adopt them into the stack with a resource import (README, \"Recovery: data \
-         left by an earlier stack\"); if the data is not needed, delete them ({}) and run \
-         `cargo xtask deploy {}` again",
+         To keep their data, adopt them into a new stack of this name with `cargo xtask import {flags}`, \
+         then run `cargo xtask deploy {flags}` to add the rest; if the data is not needed, delete them \
+         ({}) and run `cargo xtask deploy {flags}` again",
         listed.join(" and "),
         deletes.join(", "),
-        ctx.target.flags(),
+        flags = ctx.target.flags(),
         stack = ctx.stack
     )))
 }

@@ -3,13 +3,14 @@
 //! CloudFormation's calls ([`cloudformation`], [`change_set`], [`template_source`]), events ([`stack_events`]) and
 //! how long to wait for them ([`deadline`]), the diff shown before a change ([`stack_diff`]),
 //! the rollout itself ([`rollout`]) with what it checks first ([`preflight`], [`leftovers`],
-//! [`drift`], [`table_indexes`], [`lambda_account`]), asks ([`confirmation`]) and reports
-//! ([`failures`]), what rolls it back ([`rollback`]) and its traffic
+//! which `import` adopts ([`adoption`]), [`drift`], [`table_indexes`], [`lambda_account`]),
+//! asks ([`confirmation`]) and reports ([`failures`]), what rolls it back ([`rollback`]) and its traffic
 //! shift ([`traffic`]); the artifact bucket ([`artifact_bucket`]), the build profile its
 //! artifacts record ([`build_profile`]) and the upload ([`upload`]); code swapped in without
 //! CloudFormation ([`hot_swap`]); renamed tables ([`generations`]); and a deployed stack's
 //! user pool ([`cognito`]).
 
+pub mod adoption;
 pub mod api_gateway_account;
 pub mod artifact_bucket;
 pub mod build_profile;

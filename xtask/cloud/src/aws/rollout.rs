@@ -361,7 +361,7 @@ fn first_creation_form(ctx: &Context, template: &str) -> String {
 
 /// Sets the environment's stack policy, where it has one (on every rollout, so that one
 /// lifted by hand for a recovery comes back).
-async fn apply_stack_policy(ctx: &Context, cfn: &Cfn) -> Result<()> {
+pub async fn apply_stack_policy(ctx: &Context, cfn: &Cfn) -> Result<()> {
     match tickets_infra::stack::stack_policy(&ctx.env) {
         Some(policy) => cfn.set_policy(ctx.stack.as_str(), &policy).await,
         None => Ok(()),

@@ -109,7 +109,7 @@ fn a_table_or_pool_left_by_an_earlier_stack_stops_the_creation_with_the_next_ste
         &format!("{stack}-tickets"),
         &format!("{stack}-users"),
         "Nothing was created",
-        "resource import",
+        &format!("cargo xtask import --env prod --owner {owner}"),
         &format!("cargo xtask deploy --env prod --owner {owner}"),
     ]);
     assert_eq!(proxy.calls("CreateStack"), 0, "a creation was attempted");

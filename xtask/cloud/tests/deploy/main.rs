@@ -9,6 +9,7 @@ mod drift;
 mod events;
 mod failures;
 mod fake_api;
+mod import;
 mod promotion;
 mod proxy;
 mod smoke;

@@ -327,32 +327,18 @@ pub async fn handle(shared: &Arc<Shared>, call: &Call) -> Option<Reply> {
             })
         }
         "UpdateTerminationProtection" => {
+            // moto has no `UpdateTerminationProtection` (it answers 500): the flag is the
+            // proxy's, for every stack, and `DeleteStack` honours it.
             let name = params.get("StackName").cloned().unwrap_or_default();
             let on = params
                 .get("EnableTerminationProtection")
                 .map(String::as_str)
                 == Some("true");
-            let in_moto = {
-                let mut state = shared.cfn.lock().unwrap();
-                let i = state.live(&name)?;
-                state.stacks[i].termination_protection = on;
-                state.stacks[i].in_moto
-            };
-            if in_moto {
-                None
-            } else {
-                let id = shared
-                    .cfn
-                    .lock()
-                    .unwrap()
-                    .stacks
-                    .iter()
-                    .rev()
-                    .find(|s| s.name == name)
-                    .map(|s| s.id.clone())
-                    .unwrap_or_default();
-                Some(answer(&action, &element("StackId", &id)))
-            }
+            let mut state = shared.cfn.lock().unwrap();
+            let i = state.live(&name)?;
+            state.stacks[i].termination_protection = on;
+            let id = state.stacks[i].id.clone();
+            Some(answer(&action, &element("StackId", &id)))
         }
         "SetStackPolicy" => {
             let name = params.get("StackName").cloned().unwrap_or_default();
