@@ -14,6 +14,7 @@ pub mod lambda;
 pub mod logs;
 mod parameter;
 pub mod pipes;
+mod references;
 mod registry;
 mod resource;
 pub mod sns;
@@ -24,6 +25,7 @@ mod yaml;
 
 pub use expr::{Expr, Pseudo};
 pub use parameter::{Output, ParamRef, Parameter, ParameterType};
+pub use references::references;
 pub use registry::{Properties, RESOURCE_TYPES, resource_info};
 pub use resource::{
     Attribute, CodeDeployLambdaAliasUpdate, LogicalId, NoAttributes, Ref, RemovalPolicy, Resource,

@@ -283,7 +283,7 @@ pub fn deployment_fingerprint(resources: &Map<String, Value>) -> String {
         hasher.update(b"\n");
         hasher.update(canonical(&resources[id.as_str()]).as_bytes());
         hasher.update(b"\n");
-        references(&resources[id.as_str()], &mut referenced);
+        referenced.extend(crate::cfn::references(&resources[id.as_str()]));
     }
     // Identities of the referenced resources, and of what their identities reference.
     let mut identities = BTreeMap::new();
@@ -302,7 +302,7 @@ pub fn deployment_fingerprint(resources: &Map<String, Value>) -> String {
         for property in resource_info(kind).map_or(&[][..], |info| info.replaced_by) {
             if let Some(value) = resource["Properties"].get(*property) {
                 identity.push_str(&format!("|{property}={}", canonical(value)));
-                references(value, &mut inner);
+                inner.extend(crate::cfn::references(value));
             }
         }
         pending.extend(inner);
@@ -366,53 +366,6 @@ fn rename_references(value: &mut Value, old: &str, new: &str) {
             .iter_mut()
             .for_each(|item| rename_references(item, old, new)),
         _ => {}
-    }
-}
-
-/// The logical ids `value` references (`Ref`, `Fn::GetAtt`, `${…}` in `Fn::Sub`), parameters
-/// and pseudo parameters included (callers keep the ones that are resources).
-fn references(value: &Value, out: &mut BTreeSet<String>) {
-    match value {
-        Value::Object(map) => {
-            for (key, inner) in map {
-                match (key.as_str(), inner) {
-                    ("Ref", Value::String(name)) => {
-                        out.insert(name.clone());
-                    }
-                    ("Fn::GetAtt", Value::Array(parts)) => {
-                        if let Some(Value::String(name)) = parts.first() {
-                            out.insert(name.clone());
-                        }
-                    }
-                    ("Fn::GetAtt", Value::String(dotted)) => {
-                        out.insert(dotted.split('.').next().unwrap_or_default().to_owned());
-                    }
-                    ("Fn::Sub", Value::String(text)) => sub_references(text, out),
-                    ("Fn::Sub", Value::Array(parts)) => {
-                        if let Some(Value::String(text)) = parts.first() {
-                            sub_references(text, out);
-                        }
-                        parts.iter().skip(1).for_each(|p| references(p, out));
-                    }
-                    _ => references(inner, out),
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|item| references(item, out)),
-        _ => {}
-    }
-}
-
-fn sub_references(text: &str, out: &mut BTreeSet<String>) {
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        rest = &rest[start + 2..];
-        let Some(end) = rest.find('}') else { break };
-        let name = &rest[..end];
-        if !name.starts_with('!') {
-            out.insert(name.split('.').next().unwrap_or_default().to_owned());
-        }
-        rest = &rest[end + 1..];
     }
 }
 

@@ -6,6 +6,7 @@
 use super::leftovers::Leftover;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
+use tickets_infra::cfn::references;
 
 /// One resource to adopt, as `CreateChangeSet` takes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,53 +84,9 @@ pub fn import_template(
 /// Whether `value` refers to a resource or parameter other than `kept` (pseudo
 /// parameters such as `AWS::StackName` are always there).
 fn refers_outside(value: &Value, kept: &BTreeSet<&str>) -> bool {
-    let outside = |name: &str| !name.starts_with("AWS::") && !kept.contains(name);
-    match value {
-        Value::Object(map) => {
-            if let Some(Value::String(name)) = map.get("Ref") {
-                return outside(name);
-            }
-            match map.get("Fn::GetAtt") {
-                Some(Value::Array(parts)) => {
-                    return parts.first().and_then(Value::as_str).is_none_or(outside);
-                }
-                Some(Value::String(path)) => {
-                    return outside(path.split('.').next().unwrap_or_default());
-                }
-                _ => {}
-            }
-            match map.get("Fn::Sub") {
-                Some(Value::String(text)) => return sub_refers_outside(text, &[], &outside),
-                Some(Value::Array(parts)) => {
-                    let vars: Vec<&str> = parts
-                        .get(1)
-                        .and_then(Value::as_object)
-                        .map(|v| v.keys().map(String::as_str).collect())
-                        .unwrap_or_default();
-                    let text = parts.first().and_then(Value::as_str).unwrap_or_default();
-                    return sub_refers_outside(text, &vars, &outside)
-                        || parts.iter().skip(1).any(|v| refers_outside(v, kept));
-                }
-                _ => {}
-            }
-            map.values().any(|v| refers_outside(v, kept))
-        }
-        Value::Array(items) => items.iter().any(|v| refers_outside(v, kept)),
-        _ => false,
-    }
-}
-
-/// Whether a `Fn::Sub` text names (`${Name}`, `${Name.Attribute}`) something outside;
-/// `${!Literal}` is text.
-fn sub_refers_outside(text: &str, vars: &[&str], outside: &dyn Fn(&str) -> bool) -> bool {
-    text.split("${").skip(1).any(|rest| {
-        let name = rest.split('}').next().unwrap_or_default();
-        if name.starts_with('!') {
-            return false;
-        }
-        let name = name.split('.').next().unwrap_or_default();
-        !vars.contains(&name) && outside(name)
-    })
+    references(value)
+        .iter()
+        .any(|name| !name.starts_with("AWS::") && !kept.contains(name.as_str()))
 }
 
 #[cfg(test)]

@@ -26,47 +26,9 @@ pub fn type_of(resource: &Value) -> String {
     resource["Type"].as_str().unwrap_or_default().to_owned()
 }
 
-/// Logical ids and parameters `value` references.
+/// Logical ids and parameters `value` references (the walker the stack itself uses).
 pub fn references(value: &Value, out: &mut BTreeSet<String>) {
-    match value {
-        Value::Object(map) => {
-            for (key, inner) in map {
-                match (key.as_str(), inner) {
-                    ("Ref", Value::String(name)) => {
-                        out.insert(name.clone());
-                    }
-                    ("Fn::GetAtt", Value::Array(parts)) => {
-                        if let Some(Value::String(name)) = parts.first() {
-                            out.insert(name.clone());
-                        }
-                    }
-                    ("Fn::GetAtt", Value::String(dotted)) => {
-                        out.insert(dotted.split('.').next().unwrap_or_default().to_owned());
-                    }
-                    ("Fn::Sub", Value::String(text)) => sub_names(text, out),
-                    ("Fn::Sub", Value::Array(parts)) => {
-                        if let Some(Value::String(text)) = parts.first() {
-                            sub_names(text, out);
-                        }
-                        parts.iter().skip(1).for_each(|p| references(p, out));
-                    }
-                    _ => references(inner, out),
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|i| references(i, out)),
-        _ => {}
-    }
-}
-
-fn sub_names(text: &str, out: &mut BTreeSet<String>) {
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        rest = &rest[start + 2..];
-        let Some(end) = rest.find('}') else { break };
-        out.insert(rest[..end].split('.').next().unwrap_or_default().to_owned());
-        rest = &rest[end + 1..];
-    }
+    out.extend(tickets_infra::cfn::references(value));
 }
 
 /// What a resource waits for: the resources it references or names in `DependsOn`.
