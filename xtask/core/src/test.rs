@@ -4,6 +4,7 @@ use anyhow::{Result, bail};
 use std::time::Instant;
 use xtask_core::lambda::arch::Arch;
 use xtask_core::lambda::artifact;
+use xtask_core::lambda::profile::Profile;
 use xtask_core::tools::cargo::cargo;
 use xtask_core::tools::moto::MotoServer;
 use xtask_core::tools::python;
@@ -17,14 +18,16 @@ pub struct Args {
     pub cargo_test_args: Vec<String>,
 }
 
-/// Provides Python tools, the release bootstrap and a moto server, then runs
+/// Provides Python tools, the functions' release and dev builds and a moto server, then runs
 /// `cargo test --workspace`.
 pub fn run(args: Args) -> Result<()> {
     let started = Instant::now();
     let root = root();
     let tools = python::ensure(&root)?;
-    // The deployment and local-API tests run the release functions; build them once, up front.
+    // The deployment and local-API tests run the release functions, and the `dev` tests the
+    // dev builds; build both once, up front, so that no test spends its time limit compiling.
     artifact::build(Arch::X86_64)?;
+    artifact::build_as(Arch::X86_64, Profile::Dev)?;
     let moto = MotoServer::start(&tools.python)?;
     eprintln!("xtask: moto server at {}", moto.endpoint);
     let path = std::env::join_paths(std::iter::once(tools.bin_dir.clone()).chain(
