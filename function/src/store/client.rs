@@ -32,11 +32,17 @@ pub fn retries() -> aws_config::retry::RetryConfig {
 }
 
 /// The HTTPS client: rustls with ring, whose code is a fraction of the size of aws-lc's
-/// (the SDK's default), which keeps the Lambda's zip small and its start fast.
+/// (the SDK's default), which keeps the Lambda's zip small and its start fast, trusting
+/// the authorities of one CA bundle ([`super::roots`]).
 pub fn http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    use aws_smithy_http_client::tls::{Provider, TlsContext, rustls_provider::CryptoMode};
+    let tls = TlsContext::builder()
+        .with_trust_store(super::roots::trust_store())
+        .build()
+        .expect("a TLS context of a trust store alone is always valid");
     aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .tls_context(tls)
         .build_https()
 }
 

@@ -8,6 +8,7 @@ pub mod client;
 pub mod cursor;
 pub mod idempotency;
 mod item;
+pub mod roots;
 mod update;
 
 use aws_sdk_dynamodb::Client;
