@@ -1,8 +1,9 @@
 //! `cargo xtask local`: the whole API on `http://127.0.0.1:3000`, from the `local`
-//! environment's template, with no Docker: the release `bootstrap` under a Runtime API
+//! environment's template, with no Docker: the dev `bootstrap` under a Runtime API
 //! emulator, an embedded DynamoDB engine with its data under `.tickets/local/`, local Cognito
 //! tokens, an API Gateway emulation that serves only what the template declares, and the
-//! event path (the table's stream, the enrichment binary, a local bus: [`crate::event_path`]).
+//! event path (the table's stream, the enrichment binary, a local bus: [`crate::event_path`]);
+//! it rebuilds and reloads on save ([`reload`]).
 
 use crate::emulator::auth::{self, SigningKey, TokenRequest, UserPool};
 use crate::emulator::dynamo::{LocalDynamo, LocalTable, remove_database};
@@ -15,6 +16,7 @@ use crate::emulator::state::{self, DATABASE_FILE, ENV};
 use crate::emulator::template::LocalTemplate;
 use crate::event_path::{self, EventPath};
 use anyhow::{Context, Result};
+use reload::{Binaries, Live};
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -25,7 +27,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use xtask_core::lambda::arch::Arch;
 use xtask_core::lambda::artifact;
-use xtask_core::tools::workspace::shown;
+use xtask_core::lambda::profile::Profile;
+use xtask_core::tools::workspace::{root, shown};
+
+mod reload;
 
 /// Arguments of `local`.
 #[derive(clap::Args)]
@@ -51,9 +56,17 @@ pub struct Args {
     /// the template's rule targets are; refused ones go to `dead-letters.jsonl`.
     #[arg(long, value_name = "URL", value_parser = events_to_url)]
     pub events_to: Option<String>,
+    /// Do not rebuild and reload when the function's, infra's or the environment's sources
+    /// change.
+    #[arg(long)]
+    pub no_watch: bool,
     /// Where data and keys live [default: .tickets/local].
     #[arg(long, hide = true)]
     pub state_dir: Option<PathBuf>,
+    /// The workspace whose function is built and watched [default: this one]; for tests,
+    /// which edit a copy.
+    #[arg(long, hide = true)]
+    pub workspace: Option<PathBuf>,
 }
 
 /// `--events-to`: an http(s) URL.
@@ -111,38 +124,38 @@ impl FunctionLogs {
 /// Starts everything, serves until Ctrl-C (or SIGTERM), then stops cleanly.
 pub async fn run(args: Args) -> Result<()> {
     let started = Instant::now();
+    let workspace = args.workspace.clone().unwrap_or_else(root);
     let state = state::dir(args.state_dir.as_deref());
+    let arch = native_arch();
     // Cargo checks (or rebuilds) the functions while the rest starts up.
-    let build = std::thread::spawn(build_functions);
-    let template = LocalTemplate::synthesize(ENV)?;
+    let build = std::thread::spawn({
+        let workspace = workspace.clone();
+        move || build_functions(&workspace, arch)
+    });
+    let template = LocalTemplate::synthesize_in(&workspace, ENV)?;
     let (dynamo, tables) = start_dynamo(&state, &template, args.fresh).await?;
 
     let key = SigningKey::load_or_create(&state)?;
-    let (bootstrap, enrichment) = build
+    let binaries = build
         .join()
         .map_err(|_| anyhow::anyhow!("building the functions panicked"))??;
     let pool = UserPool::of_template(&template)?;
     let api = Arc::new(Api::from_template(&template, key.jwks())?);
-    let functions = Arc::new(start_functions(
+    let setup = Setup {
+        dynamo_endpoint: dynamo.endpoint.clone(),
+        state: state.clone(),
+        function_logs: args.function_logs,
+        log_level: args.log_level.clone(),
+        log_filter: args.log_filter.clone(),
+        events_to: args.events_to.clone(),
+    };
+    let functions = Arc::new(Functions::new(setup.pools(
         &template,
         &api,
-        &bootstrap,
-        &dynamo.endpoint,
-        &args,
-        &state,
-    )?);
-    let instances = warm(&functions).await?;
-    let events = EventPath::start(event_path::Start {
-        template: &template,
-        binary: &enrichment,
-        dynamo_endpoint: &dynamo.endpoint,
-        state: &state,
-        logs: args
-            .function_logs
-            .enrichment_sink(state::enrichment_log(&state)),
-        events_to: args.events_to.as_deref(),
-    })
-    .await?;
+        &binaries.api,
+    )?));
+    let instances = warm(&functions.pools()).await?;
+    let events = setup.event_path(&template, &binaries.enrichment).await?;
 
     let listener = TcpListener::bind(("127.0.0.1", args.port)).await.with_context(|| {
         format!("port {} is taken: stop what uses it, or pick another with --port (0 for any free one)", args.port)
@@ -171,53 +184,63 @@ pub async fn run(args: Args) -> Result<()> {
         dynamo_endpoint: &dynamo.endpoint,
         state: &state,
         token: &token,
+        watching: !args.no_watch,
         elapsed: started.elapsed(),
     });
-    serve_until_stopped(
+    let (api, _) = watch::channel(api);
+    let live = Live {
+        workspace,
+        arch,
+        setup,
+        jwks: key.jwks().clone(),
+        template,
         api,
         functions,
         events,
-        listener,
-        dynamo,
-        &state,
-        stop_signal,
-    )
-    .await
+        binaries,
+    };
+    serve_until_stopped(live, !args.no_watch, listener, dynamo, stop_signal).await
 }
 
-/// Serves until `stop_signal` (Ctrl-C or SIGTERM), then lets running requests finish and
-/// stops the functions and DynamoDB.
+/// Serves until `stop_signal` (Ctrl-C or SIGTERM), reloading on save when `watching`, then
+/// lets running requests finish and stops the functions and DynamoDB.
 async fn serve_until_stopped(
-    api: Arc<Api>,
-    functions: Arc<Functions>,
-    events: Option<EventPath>,
+    mut live: Live,
+    watching: bool,
     listener: TcpListener,
     dynamo: LocalDynamo,
-    state: &Path,
     stop_signal: impl Future<Output = ()>,
 ) -> Result<()> {
-    let (database, access_log) = (state.join(DATABASE_FILE), state::access_log(state));
+    let state = live.setup.state.clone();
+    let (database, access_log) = (state.join(DATABASE_FILE), state::access_log(&state));
     let (stop, stopped) = watch::channel(false);
     let log = server::AccessLog::printed_and_kept(&access_log)
         .with_context(|| format!("opening {}", access_log.display()))?;
     let server = tokio::spawn(server::serve(
-        api,
-        functions.clone(),
+        live.api.subscribe(),
+        live.functions.clone(),
         listener,
         stopped,
         log,
         Duration::from_secs(5),
     ));
 
-    stop_signal.await;
+    if watching {
+        tokio::select! {
+            () = stop_signal => {}
+            never = reload::watch(&mut live) => match never {},
+        }
+    } else {
+        stop_signal.await;
+    }
     println!("stopping");
     let _ = stop.send(true);
     let _ = server.await;
     // Writes the API acknowledged are still in the stream: they become events before the end.
-    if let Some(events) = events {
+    if let Some(events) = live.events.take() {
         events.stop().await;
     }
-    for pool in functions.0.values() {
+    for pool in live.functions.pools() {
         pool.shutdown().await;
         println!(
             "{}: {} instance(s) started in all",
@@ -254,47 +277,78 @@ async fn start_dynamo(
     Ok((dynamo, tables))
 }
 
-/// A pool of instances for each function the API integrates with.
-fn start_functions(
-    template: &LocalTemplate,
-    api: &Api,
-    bootstrap: &Path,
-    endpoint: &str,
-    args: &Args,
-    state: &Path,
-) -> Result<Functions> {
-    let mut pools = HashMap::new();
-    for function in &api.functions {
-        let (mut config, max) = functions::function_config(
-            template,
-            function,
-            bootstrap,
-            endpoint,
-            args.function_logs.sink(state::function_log(state)),
-        )?;
-        // What the console's logging settings would change on a deployed function.
-        if let Some(level) = &args.log_level {
-            config.env.insert(
-                tickets_manifest::config::LOG_LEVEL.into(),
-                level.to_ascii_uppercase(),
-            );
+/// What starts the functions and the event path from a template and the binaries: the same
+/// at start-up and on every reload.
+pub(crate) struct Setup {
+    dynamo_endpoint: String,
+    state: PathBuf,
+    function_logs: FunctionLogs,
+    log_level: Option<String>,
+    log_filter: Option<String>,
+    events_to: Option<String>,
+}
+
+impl Setup {
+    /// A pool of instances of `bootstrap` for each function the API integrates with (none
+    /// started yet).
+    pub(crate) fn pools(
+        &self,
+        template: &LocalTemplate,
+        api: &Api,
+        bootstrap: &Path,
+    ) -> Result<HashMap<String, Arc<Pool>>> {
+        let mut pools = HashMap::new();
+        for function in &api.functions {
+            let (mut config, max) = functions::function_config(
+                template,
+                function,
+                bootstrap,
+                &self.dynamo_endpoint,
+                self.function_logs.sink(state::function_log(&self.state)),
+            )?;
+            // What the console's logging settings would change on a deployed function.
+            if let Some(level) = &self.log_level {
+                config.env.insert(
+                    tickets_manifest::config::LOG_LEVEL.into(),
+                    level.to_ascii_uppercase(),
+                );
+            }
+            if let Some(filter) = &self.log_filter {
+                config.env.insert(
+                    tickets_manifest::config::LOG_DIRECTIVES.into(),
+                    filter.clone(),
+                );
+            }
+            pools.insert(function.clone(), Arc::new(Pool::new(config, max)));
         }
-        if let Some(filter) = &args.log_filter {
-            config.env.insert(
-                tickets_manifest::config::LOG_DIRECTIVES.into(),
-                filter.clone(),
-            );
-        }
-        pools.insert(function.clone(), Arc::new(Pool::new(config, max)));
+        Ok(pools)
     }
-    Ok(Functions(pools))
+
+    /// The template's event path with `enrichment`, if the template has one.
+    pub(crate) async fn event_path(
+        &self,
+        template: &LocalTemplate,
+        enrichment: &Path,
+    ) -> Result<Option<EventPath>> {
+        EventPath::start(event_path::Start {
+            template,
+            binary: enrichment,
+            dynamo_endpoint: &self.dynamo_endpoint,
+            state: &self.state,
+            logs: self
+                .function_logs
+                .enrichment_sink(state::enrichment_log(&self.state)),
+            events_to: self.events_to.as_deref(),
+        })
+        .await
+    }
 }
 
 /// One warm instance per function, so that the first request does not pay a cold start;
 /// describes each for the banner.
-async fn warm(functions: &Functions) -> Result<Vec<String>> {
+pub(crate) async fn warm(pools: &[Arc<Pool>]) -> Result<Vec<String>> {
     let mut instances = Vec::new();
-    for pool in functions.0.values() {
+    for pool in pools {
         let (init, pid) = pool.warm().await.context("starting the function")?;
         instances.push(format!(
             "{} (pid {}, init {:.1} ms)",
@@ -306,18 +360,36 @@ async fn warm(functions: &Functions) -> Result<Vec<String>> {
     Ok(instances)
 }
 
-/// The release binaries of the API and the enrichment for this machine, built if anything
-/// changed (no zips: `local` does not need them).
-fn build_functions() -> Result<(PathBuf, PathBuf)> {
-    let arch = if cfg!(target_arch = "aarch64") {
+/// This machine's instruction set, which local runs the functions on.
+fn native_arch() -> Arch {
+    if cfg!(target_arch = "aarch64") {
         Arch::Arm64
     } else {
         Arch::X86_64
+    }
+}
+
+/// The dev builds of the API and the enrichment in the workspace at `workspace`, built if
+/// anything changed (no zips: `local` does not need them). The dev profile, not release:
+/// after a one-line change it links in seconds where release's fat LTO takes a minute.
+fn build_functions(workspace: &Path, arch: Arch) -> Result<Binaries> {
+    let build = |function| -> Result<PathBuf> {
+        let (mut command, binary) =
+            artifact::compile_command(workspace, function, arch, Profile::Dev)?;
+        let status = command.status().context("running cargo")?;
+        if !status.success() {
+            anyhow::bail!(
+                "cargo build of {} failed (the compiler's errors are above): fix them and start again",
+                function.name
+            );
+        }
+        artifact::check_built(&binary, arch)?;
+        Ok(binary)
     };
-    Ok((
-        artifact::compile_function(TICKETS_API, arch)?,
-        artifact::compile_function(TICKET_EVENTS, arch)?,
-    ))
+    Ok(Binaries {
+        api: build(TICKETS_API)?,
+        enrichment: build(TICKET_EVENTS)?,
+    })
 }
 
 /// What the start-up banner shows.
@@ -331,6 +403,7 @@ struct Banner<'a> {
     dynamo_endpoint: &'a str,
     state: &'a Path,
     token: &'a str,
+    watching: bool,
     elapsed: Duration,
 }
 
@@ -345,6 +418,7 @@ fn print_banner(banner: &Banner<'_>) {
         dynamo_endpoint,
         state,
         token,
+        watching,
         elapsed,
     } = banner;
     // The first line is for machines too: tests and scripts read the URL from it.
@@ -358,7 +432,7 @@ fn print_banner(banner: &Banner<'_>) {
         elapsed.as_millis()
     );
     for instance in *instances {
-        println!("  Function {instance}: the release bootstrap under the Runtime API emulator");
+        println!("  Function {instance}: the dev bootstrap under the Runtime API emulator");
     }
     if let Some(events) = events {
         println!("  {events}");
@@ -391,6 +465,11 @@ fn print_banner(banner: &Banner<'_>) {
             format!(" --url {url}")
         }
     );
+    if *watching {
+        println!(
+            "  Reloads on save: function/ rebuilds and swaps the code; infra/ and environments/{ENV}.yaml re-synthesize (--no-watch turns this off)"
+        );
+    }
     println!("  Ctrl-C stops; data stays for the next start (--fresh empties it).");
 }
 

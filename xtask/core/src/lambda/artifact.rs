@@ -11,7 +11,7 @@ use crate::tools::cargo::cargo;
 use crate::tools::digest::sha256_hex;
 use crate::tools::workspace::{root, target_dir};
 use anyhow::{Context, Result, bail};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 use tickets_manifest::functions::{FUNCTIONS, Function, TICKETS_API};
@@ -120,10 +120,31 @@ pub fn compile_function(function: Function, arch: Arch) -> Result<PathBuf> {
     compile_function_as(function, arch, Profile::Release)
 }
 
-/// Builds `function`'s binary with `profile` for `arch` and checks it. A dev build for
-/// this machine's own instruction set goes without `--target`, so that it shares the
-/// dependencies the workspace's debug builds (and tests) compiled already.
+/// Builds `function`'s binary with `profile` for `arch` and checks it; returns its path.
 pub fn compile_function_as(function: Function, arch: Arch, profile: Profile) -> Result<PathBuf> {
+    let (mut build, binary) = compile_command(&root(), function, arch, profile)?;
+    let status = build.status().context("running cargo")?;
+    if !status.success() {
+        bail!(
+            "cargo build of {} failed (see above); nothing was deployed",
+            function.binary
+        );
+    }
+    check_built(&binary, arch)?;
+    Ok(binary)
+}
+
+/// The cargo command that builds `function`'s binary with `profile` for `arch` in the
+/// workspace at `root`, and where the binary will be. A dev build for this machine's own
+/// instruction set goes without `--target`, so that it shares the dependencies the
+/// workspace's debug builds (and tests) compiled already, and reports errors one line each
+/// (`--message-format short`): the inner loop wants the error, not a page.
+pub fn compile_command(
+    root: &Path,
+    function: Function,
+    arch: Arch,
+    profile: Profile,
+) -> Result<(Command, PathBuf)> {
     check_toolchain(arch)?;
     eprintln!(
         "xtask: building {} ({}, {}, {})",
@@ -134,7 +155,7 @@ pub fn compile_function_as(function: Function, arch: Arch, profile: Profile) -> 
     );
     let native = profile == Profile::Dev && arch.is_native();
     let mut build = cargo();
-    build.current_dir(root()).args([
+    build.current_dir(root).args([
         "build",
         "--quiet",
         "--profile",
@@ -144,15 +165,11 @@ pub fn compile_function_as(function: Function, arch: Arch, profile: Profile) -> 
         "--bin",
         function.binary,
     ]);
+    if profile == Profile::Dev {
+        build.args(["--message-format", "short"]);
+    }
     if !native {
         build.arg("--target").arg(arch.triple());
-    }
-    let status = build.status().context("running cargo")?;
-    if !status.success() {
-        bail!(
-            "cargo build of {} failed (see above); nothing was deployed",
-            function.binary
-        );
     }
     let target = target_dir()?;
     let out = if native {
@@ -160,10 +177,13 @@ pub fn compile_function_as(function: Function, arch: Arch, profile: Profile) -> 
     } else {
         target.join(arch.triple())
     };
-    let binary = out.join(profile.dir()).join(function.binary);
-    let bytes = std::fs::read(&binary).with_context(|| format!("reading {}", binary.display()))?;
-    check_binary(&bytes, arch)?;
-    Ok(binary)
+    Ok((build, out.join(profile.dir()).join(function.binary)))
+}
+
+/// Reads the binary a build wrote and refuses one Lambda cannot run on `arch`.
+pub fn check_built(binary: &Path, arch: Arch) -> Result<()> {
+    let bytes = std::fs::read(binary).with_context(|| format!("reading {}", binary.display()))?;
+    check_binary(&bytes, arch)
 }
 
 /// Fails early, with the fix, when the target or its linker is missing.

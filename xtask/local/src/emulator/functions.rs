@@ -12,14 +12,41 @@ use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 /// The most instances of the function running at once unless the template reserves fewer.
 pub const MAX_INSTANCES: usize = 8;
 
-/// The functions of the template by logical id, each behind its pool of instances.
-pub struct Functions(pub HashMap<String, Arc<Pool>>);
+/// The functions of the template by logical id, each behind its pool of instances; a
+/// reload replaces the pools while requests go on.
+pub struct Functions(RwLock<HashMap<String, Arc<Pool>>>);
+
+impl Functions {
+    /// These pools, by logical id.
+    pub fn new(pools: HashMap<String, Arc<Pool>>) -> Self {
+        Functions(RwLock::new(pools))
+    }
+
+    /// The pools serving now.
+    pub fn pools(&self) -> Vec<Arc<Pool>> {
+        self.0
+            .read()
+            .map(|pools| pools.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Serves every new invocation from `pools`; returns the pools it replaced (whose
+    /// running invocations finish on the old code).
+    pub fn replace(&self, pools: HashMap<String, Arc<Pool>>) -> Vec<Arc<Pool>> {
+        match self.0.write() {
+            Ok(mut current) => std::mem::replace(&mut *current, pools)
+                .into_values()
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+}
 
 impl Backend for Functions {
     fn invoke(
@@ -27,7 +54,11 @@ impl Backend for Functions {
         logical_id: &str,
         event: Bytes,
     ) -> Pin<Box<dyn Future<Output = Result<Bytes, InvokeError>> + Send + '_>> {
-        let pool = self.0.get(logical_id).cloned();
+        let pool = self
+            .0
+            .read()
+            .ok()
+            .and_then(|pools| pools.get(logical_id).cloned());
         let logical_id = logical_id.to_owned();
         Box::pin(async move {
             let Some(pool) = pool else {

@@ -5,6 +5,7 @@
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use std::path::Path;
 use xtask_core::stack_name::StackName;
 use xtask_core::tools::workspace::root;
 
@@ -27,10 +28,23 @@ impl LocalTemplate {
     /// The template `cargo xtask synth --env <env>` renders, as the shared stack of `env`
     /// (`tickets-<env>`) in the environment's region.
     pub fn synthesize(env: &str) -> Result<Self> {
-        let environment = tickets_infra::Environment::load(&root(), env)
+        Self::synthesize_in(&root(), env)
+    }
+
+    /// Renders environment `env` of the workspace at `root` with this build's infra code.
+    pub fn synthesize_in(root: &Path, env: &str) -> Result<Self> {
+        let environment = tickets_infra::Environment::load(root, env)
             .with_context(|| format!("reading environments/{env}.yaml"))?;
         let rendered = tickets_infra::ticket_stack(&environment).to_json();
-        let json = serde_json::from_str(&rendered).context("reading the rendered template")?;
+        Self::rendered(&rendered, root, env)
+    }
+
+    /// Reads `rendered`, environment `env`'s template as `cargo xtask synth` prints it in
+    /// the workspace at `root`.
+    pub fn rendered(rendered: &str, root: &Path, env: &str) -> Result<Self> {
+        let environment = tickets_infra::Environment::load(root, env)
+            .with_context(|| format!("reading environments/{env}.yaml"))?;
+        let json = serde_json::from_str(rendered).context("reading the rendered template")?;
         let stack = StackName::resolve(env, None, None)?;
         Self::new(json, stack.as_str(), environment.region.as_str())
     }

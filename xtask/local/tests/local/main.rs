@@ -6,7 +6,11 @@ mod events;
 mod hostile;
 mod load;
 mod logs;
+mod reload;
 mod support;
+#[allow(dead_code)]
+#[path = "../../../core/src/tools/workspace.rs"]
+mod workspace;
 
 use support::{LocalApi, Reply, TokenOptions};
 

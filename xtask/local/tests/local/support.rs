@@ -71,17 +71,36 @@ impl LocalApi {
 
     fn launch(state: StateDir, fresh: bool, args: &[&str]) -> Self {
         let mut command = Command::new(XTASK);
+        // Only the reload tests edit sources; the rest need not poll them.
         command
-            .args(["local", "--port", "0"])
-            .args(args)
+            .args(["local", "--port", "0", "--no-watch"])
+            .args(args);
+        if fresh {
+            command.arg("--fresh");
+        }
+        Self::attach(command, state, Duration::from_secs(300))
+    }
+
+    /// A fresh API that builds, watches and reloads the workspace at `workspace`, with cargo's
+    /// target directory at `target`; it may take `startup` to build.
+    pub fn start_watching(name: &str, workspace: &Path, target: &Path, startup: Duration) -> Self {
+        let mut command = Command::new(XTASK);
+        command
+            .args(["local", "--port", "0", "--fresh", "--function-logs", "off"])
+            .arg("--workspace")
+            .arg(workspace)
+            .env("CARGO_TARGET_DIR", target)
+            .env("TICKETS_TARGET_DIR", target);
+        Self::attach(command, StateDir::new(name), startup)
+    }
+
+    fn attach(mut command: Command, state: StateDir, startup: Duration) -> Self {
+        command
             .arg("--state-dir")
             .arg(state.path())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        if fresh {
-            command.arg("--fresh");
-        }
         let mut child = command.spawn().expect("start xtask local");
         let stdout = child.stdout.take().expect("piped stdout");
         let (banner_tx, banner_rx) = mpsc::channel();
@@ -106,7 +125,7 @@ impl LocalApi {
             }
         });
         let banner = banner_rx
-            .recv_timeout(Duration::from_secs(300))
+            .recv_timeout(startup)
             .expect("xtask local printed no banner (see its stderr above)");
         let url = banner
             .first()
@@ -119,6 +138,30 @@ impl LocalApi {
             banner,
             output,
             state: Some(state),
+        }
+    }
+
+    /// Waits (at most `timeout`) until `count` lines printed after the banner start with
+    /// `prefix`; returns everything printed so far.
+    pub fn wait_for_lines(&self, prefix: &str, count: usize, timeout: Duration) -> String {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let seen = self
+                .output
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|line| line.starts_with(prefix))
+                .count();
+            if seen >= count {
+                return self.output();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no {count} lines starting with {prefix:?} after {timeout:?}; printed:\n{}",
+                self.output()
+            );
+            std::thread::sleep(Duration::from_millis(100));
         }
     }
 

@@ -40,10 +40,10 @@ impl AccessLog {
     }
 }
 
-/// Serves `api` on `listener` until `shutdown` turns true, then lets running requests finish
-/// (at most `drain`). Logs each request as `log` says.
+/// Serves the latest `api` on `listener` until `shutdown` turns true, then lets running
+/// requests finish (at most `drain`). Logs each request as `log` says.
 pub async fn serve<B: Backend>(
-    api: Arc<Api>,
+    api: watch::Receiver<Arc<Api>>,
     backend: Arc<B>,
     listener: TcpListener,
     mut shutdown: watch::Receiver<bool>,
@@ -69,7 +69,9 @@ pub async fn serve<B: Backend>(
         );
         tokio::spawn(async move {
             let service = service_fn(move |request: Request<Incoming>| {
-                let (api, backend, log) = (api.clone(), backend.clone(), log.clone());
+                let (backend, log) = (backend.clone(), log.clone());
+                // A reload may have replaced the API since the last request.
+                let api = api.borrow().clone();
                 async move {
                     let started = Instant::now();
                     let (method, path) =
