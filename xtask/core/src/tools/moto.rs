@@ -6,6 +6,33 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// `python -m moto.server`, with one correction: moto evaluates S3 bucket policies without
+/// their `Condition`s, so the artifact bucket's "deny plain HTTP" (`aws:SecureTransport` is
+/// false) would deny every call, where AWS denies only plain-HTTP ones. Statements that deny
+/// under a condition are left out of moto's evaluation; the policy as written is kept and
+/// returned by `GetBucketPolicy`.
+const SERVER: &str = r#"
+import json, sys
+from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.s3 import models
+
+def get_permission(self, action, resource):
+    if self.policy is None:
+        return PermissionResult.NEUTRAL
+    policy = json.loads(self.policy.decode())
+    statements = policy.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    policy["Statement"] = [
+        s for s in statements if not (s.get("Effect") == "Deny" and "Condition" in s)
+    ]
+    return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)
+
+models.FakeBucket.get_permission = get_permission
+from moto.server import main
+main(sys.argv[1:])
+"#;
+
 /// A running moto server, stopped when dropped.
 pub struct MotoServer {
     child: Child,
@@ -20,14 +47,7 @@ impl MotoServer {
             .local_addr()?
             .port();
         let child = Command::new(python)
-            .args([
-                "-m",
-                "moto.server",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ])
+            .args(["-c", SERVER, "-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
