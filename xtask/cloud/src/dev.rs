@@ -1,16 +1,16 @@
 //! `cargo xtask dev --env dev --owner NAME`: the inner loop against a personal stack. The
 //! first run deploys if the stack does not exist; then every save of the function's sources
 //! builds with the dev profile and swaps the code in with `UpdateFunctionCode` (no S3, no
-//! CloudFormation), and every save under `infra/` or of the environment's file rolls the
-//! stack out as `deploy` does. Shared stacks (no `--owner`), staging and prod are refused:
+//! CloudFormation), and every save under `infra/` or of the environment's file deploys the
+//! stack (`deploy --profile dev`, rebuilt, since infra's code is compiled in). Shared stacks (no `--owner`), staging and prod are refused:
 //! they change only through `deploy` and `promote`.
 
 use crate::aws::cloudformation::Cfn;
 use crate::aws::target::{Context, Safety, Target};
 use crate::aws::{build_profile, hot_swap, rollout, upload};
-use anyhow::Result;
+use anyhow::{Context as _, Result, ensure};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tickets_manifest::functions::FUNCTIONS;
 use xtask_core::lambda::arch::Arch;
@@ -18,6 +18,7 @@ use xtask_core::lambda::artifact;
 use xtask_core::lambda::profile::Profile;
 use xtask_core::lambda::zip_archive::write_zip;
 use xtask_core::outcome::refused;
+use xtask_core::tools::cargo::cargo;
 use xtask_core::tools::digest::sha256_hex;
 use xtask_core::tools::source_watch::{self, Snapshot};
 use xtask_core::tools::workspace::root;
@@ -30,6 +31,10 @@ pub struct Args {
     /// Swap the code in once and exit (scripts, benchmarks) instead of watching for saves.
     #[arg(long)]
     once: bool,
+    /// The workspace whose function is built and watched [default: this one]; for
+    /// `bench`, which edits a copy.
+    #[arg(long, hide = true)]
+    workspace: Option<PathBuf>,
 }
 
 /// Deploys if needed, swaps the current code in, then follows saves until Ctrl-C.
@@ -57,13 +62,14 @@ pub async fn run(args: Args) -> Result<()> {
         );
         roll_out(&ctx).await?;
     }
+    let workspace = args.workspace.clone().unwrap_or_else(root);
     let mut running = running_code(&ctx, &cfn).await?;
-    swap_changed(&ctx, &cfn, &mut running).await?;
+    swap_changed(&ctx, &cfn, &mut running, &workspace).await?;
     if args.once {
         return Ok(());
     }
-    let code = code_roots();
-    let template = template_roots(&ctx.env.name);
+    let code = code_roots(&workspace);
+    let template = template_roots(&workspace, &ctx.env.name);
     let every: Vec<PathBuf> = code.iter().chain(&template).cloned().collect();
     let mut snapshot = Snapshot::take(&every);
     eprintln!(
@@ -76,13 +82,13 @@ pub async fn run(args: Args) -> Result<()> {
         tokio::select! {
             changed = source_watch::next_change(&every, &mut snapshot) => {
                 let result = if changed.iter().any(|p| template.iter().any(|t| p.starts_with(t))) {
-                    eprintln!("xtask: the template's sources changed: rolling the stack out");
-                    match roll_out(&ctx).await {
+                    eprintln!("xtask: the template's sources changed: deploying the stack");
+                    match redeploy(&workspace, &ctx.target).await {
                         Ok(()) => running_code(&ctx, &cfn).await.map(|r| running = r),
                         Err(err) => Err(err),
                     }
                 } else {
-                    swap_changed(&ctx, &cfn, &mut running).await
+                    swap_changed(&ctx, &cfn, &mut running, &workspace).await
                 };
                 // A failed build or swap leaves the stack as it was: say why and keep watching.
                 if let Err(err) = result {
@@ -103,6 +109,34 @@ async fn roll_out(ctx: &Context) -> Result<()> {
     let template = tickets_infra::ticket_stack(&ctx.env).to_json_compact();
     rollout::rollout(ctx, &template, artifact, &Safety::default()).await?;
     hot_swap::reconcile(ctx).await
+}
+
+/// `cargo xtask deploy --profile dev` of the workspace as it is now: this process holds the
+/// infra code and environment it started with, so a rebuilt `deploy` renders the template.
+async fn redeploy(workspace: &Path, target: &Target) -> Result<()> {
+    let status = tokio::process::Command::from(cargo())
+        .current_dir(workspace)
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "xtask-cloud",
+            "--bin",
+            "xtask-cloud",
+            "--",
+            "deploy",
+        ])
+        .args(target.flags().split(' '))
+        .args(["--profile", "dev", "--yes"])
+        .kill_on_drop(true)
+        .status()
+        .await
+        .context("running cargo")?;
+    ensure!(
+        status.success(),
+        "the deploy failed (see above); the stack keeps what it ran"
+    );
+    Ok(())
 }
 
 /// The SHA-256 of the zip each function runs: the swapped one, or the declared artifact's
@@ -137,6 +171,7 @@ async fn swap_changed(
     ctx: &Context,
     cfn: &Cfn,
     running: &mut BTreeMap<&'static str, String>,
+    workspace: &Path,
 ) -> Result<()> {
     let started = Instant::now();
     let names = hot_swap::function_names(ctx, cfn).await?;
@@ -147,9 +182,9 @@ async fn swap_changed(
             continue;
         };
         let build_started = Instant::now();
-        let function = *function;
+        let (function, workspace) = (*function, workspace.to_path_buf());
         let binary = tokio::task::spawn_blocking(move || {
-            artifact::compile_function_as(function, arch, Profile::Dev)
+            artifact::compile_function_in(&workspace, function, arch, Profile::Dev)
         })
         .await??;
         let build = build_started.elapsed();
@@ -200,16 +235,15 @@ async fn swap_changed(
 }
 
 /// The function's sources (every crate under `function/`) and the lock file.
-fn code_roots() -> Vec<PathBuf> {
-    let root = root();
+fn code_roots(root: &Path) -> Vec<PathBuf> {
     vec![root.join("function"), root.join("Cargo.lock")]
 }
 
 /// What the template is made of.
-fn template_roots(env: &str) -> Vec<PathBuf> {
-    let root = root();
+fn template_roots(root: &Path, env: &str) -> Vec<PathBuf> {
     vec![
         root.join("infra").join("src"),
+        root.join("function").join("manifest"),
         root.join("environments").join(format!("{env}.yaml")),
     ]
 }
