@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: the release function's cold start, warm latency (next to the raw
-//! DynamoDB call it makes), memory and size, the speed of `synth` and a no-op `deploy`, and
-//! the migration's throughput, against the targets. Prints a Markdown table and
+//! DynamoDB call it makes), memory and size, the speed of `synth` and a no-op `deploy`, the
+//! migration's throughput, and the developer loop (save → answer, locally and on a personal
+//! stack), against the issues' targets. Prints a Markdown table and
 //! writes `bench/report.json` in cargo's target directory (`target/bench/report.json` by
 //! default).
 //!
@@ -9,6 +10,7 @@
 //! variables the template gives the function.
 
 mod cold_start;
+mod dev_loop;
 mod events;
 mod latency;
 mod migration;
@@ -56,6 +58,16 @@ pub struct Args {
     /// Do not time the migration.
     #[arg(long)]
     pub skip_migration: bool,
+    /// Do not time the developer loop (save → local answer, save → live in moto).
+    #[arg(long)]
+    pub skip_dev_loop: bool,
+    /// Saves each developer loop times.
+    #[arg(long, default_value_t = 5)]
+    pub saves: usize,
+    /// Also time a fresh clone's first run: `git clone`, then `cargo xtask local` with an
+    /// empty target directory until its first answer (several minutes).
+    #[arg(long)]
+    pub first_run: bool,
     /// Run this `bootstrap` instead of the release build's, e.g. a build with symbols for
     /// `perf` (sizes stay those of the release build).
     #[arg(long, hide = true, value_name = "PATH")]
@@ -146,12 +158,26 @@ pub fn run(args: Args, runtime: &Runtime) -> Result<()> {
         }
     };
 
+    let dev_loop = if args.skip_dev_loop || args.saves == 0 {
+        dev_loop::DevLoop::skipped("--skip-dev-loop")
+    } else {
+        runtime.block_on(dev_loop::measure(
+            &root,
+            &dev_loop::Plan {
+                saves: args.saves,
+                cloud: !args.skip_deploy,
+                first_run: args.first_run,
+            },
+        ))
+    };
+
     let sizes = Sizes {
         arch: arch.lambda_name().into(),
         zip_bytes: artifact.zip_bytes,
         binary_bytes: artifact.binary_bytes,
     };
-    let targets = Report::checks(&cold, &warm, &sizes, &synth, &deploy, &migration);
+    let mut targets = Report::checks(&cold, &warm, &sizes, &synth, &deploy, &migration);
+    targets.extend(dev_loop.checks());
     let report = Report {
         generated_at: time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
@@ -170,6 +196,7 @@ pub fn run(args: Args, runtime: &Runtime) -> Result<()> {
         synth,
         deploy,
         migration,
+        dev_loop,
         targets,
         wall_seconds: started.elapsed().as_secs_f64(),
     };

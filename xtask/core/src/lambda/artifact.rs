@@ -122,7 +122,17 @@ pub fn compile_function(function: Function, arch: Arch) -> Result<PathBuf> {
 
 /// Builds `function`'s binary with `profile` for `arch` and checks it; returns its path.
 pub fn compile_function_as(function: Function, arch: Arch, profile: Profile) -> Result<PathBuf> {
-    let (mut build, binary) = compile_command(&root(), function, arch, profile)?;
+    compile_function_in(&root(), function, arch, profile)
+}
+
+/// [`compile_function_as`] in the workspace at `root`.
+pub fn compile_function_in(
+    root: &Path,
+    function: Function,
+    arch: Arch,
+    profile: Profile,
+) -> Result<PathBuf> {
+    let (mut build, binary) = compile_command(root, function, arch, profile)?;
     let status = build.status().context("running cargo")?;
     if !status.success() {
         bail!(

@@ -170,6 +170,8 @@ pub struct Report {
     pub deploy: DeployTime,
     /// `cargo xtask migrate` between two tables of the embedded engine.
     pub migration: MigrationTime,
+    /// The developer loop.
+    pub dev_loop: super::dev_loop::DevLoop,
     /// The targets and how each went.
     pub targets: Vec<Check>,
     /// Wall time of the whole bench (build included), s.
@@ -447,6 +449,7 @@ impl Report {
                 String::new(),
             ],
         });
+        rows.extend(self.dev_loop.rows());
 
         let mut out = String::new();
         let m = &self.machine;
@@ -467,6 +470,9 @@ impl Report {
         }
         if let MigrationTime::Skipped { reason } = &self.migration {
             let _ = writeln!(out, "Migration not measured: {reason}");
+        }
+        for (name, reason) in self.dev_loop.reasons() {
+            let _ = writeln!(out, "{name} not measured: {reason}");
         }
         let missed: Vec<&str> = self
             .targets

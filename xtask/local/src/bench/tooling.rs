@@ -164,14 +164,12 @@ fn build_time(output: &str) -> Option<f64> {
     (!times.is_empty()).then(|| times.iter().sum())
 }
 
-/// Runs the cloud tools' binary (what `cargo xtask deploy` runs, without cargo's own
-/// start-up) against moto; returns its wall time and its output.
-fn xtask(root: &Path, endpoint: &str, args: &[&str]) -> Result<(Duration, String)> {
+/// The cloud tools' binary (what `cargo xtask deploy` runs, without cargo's own start-up),
+/// pointed at moto at `endpoint` with dummy credentials.
+pub fn cloud_command(endpoint: &str) -> Result<Command> {
     let exe = xtask_core::tools::binary::dev_binary("xtask-cloud")?;
-    let started = Instant::now();
-    let output = Command::new(exe)
-        .current_dir(root)
-        .args(args)
+    let mut command = Command::new(exe);
+    command
         // Dummy credentials and no profile: nothing here may ever reach a real account.
         .env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_ACCESS_KEY_ID", "testing")
@@ -182,7 +180,18 @@ fn xtask(root: &Path, endpoint: &str, args: &[&str]) -> Result<(Duration, String
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", "/nonexistent")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_PROFILE");
+    Ok(command)
+}
+
+/// Runs the cloud tools' binary with `args` against moto; returns its wall time and its
+/// output.
+pub fn xtask(root: &Path, endpoint: &str, args: &[&str]) -> Result<(Duration, String)> {
+    let mut command = cloud_command(endpoint)?;
+    let started = Instant::now();
+    let output = command
+        .current_dir(root)
+        .args(args)
         .stdin(Stdio::null())
         .output()
         .context("running xtask")?;

@@ -8,9 +8,6 @@ mod load;
 mod logs;
 mod reload;
 mod support;
-#[allow(dead_code)]
-#[path = "../../../core/src/tools/workspace.rs"]
-mod workspace;
 
 use support::{LocalApi, Reply, TokenOptions};
 
