@@ -144,11 +144,14 @@ pub fn compile_function_in(
     Ok(binary)
 }
 
+/// The package a native dev build of a function is resolved with ([`compile_command`]).
+pub const DEV_COMPANION: &str = "xtask-local";
+
 /// The cargo command that builds `function`'s binary with `profile` for `arch` in the
 /// workspace at `root`, and where the binary will be. A dev build for this machine's own
-/// instruction set goes without `--target`, so that it shares the dependencies the
-/// workspace's debug builds (and tests) compiled already, and reports errors one line each
-/// (`--message-format short`): the inner loop wants the error, not a page.
+/// instruction set goes without `--target` and with [`DEV_COMPANION`]'s features, so that it
+/// shares the dependencies `cargo xtask local` compiled already, and reports errors one line
+/// each (`--message-format short`): the inner loop wants the error, not a page.
 pub fn compile_command(
     root: &Path,
     function: Function,
@@ -175,6 +178,12 @@ pub fn compile_command(
         "--bin",
         function.binary,
     ]);
+    if native {
+        // Built beside the local tools, the function's dependencies get the features
+        // `cargo xtask local` already compiled them with: one dependency build serves both,
+        // where the function alone would compile most of them again.
+        build.args(["--package", DEV_COMPANION]);
+    }
     if profile == Profile::Dev {
         build.args(["--message-format", "short"]);
     }
