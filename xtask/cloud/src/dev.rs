@@ -31,6 +31,9 @@ pub struct Args {
     /// Swap the code in once and exit (scripts, benchmarks) instead of watching for saves.
     #[arg(long)]
     once: bool,
+    /// Do not stream the function's log lines into this terminal.
+    #[arg(long)]
+    no_logs: bool,
     /// The workspace whose function is built and watched [default: this one]; for
     /// `bench`, which edits a copy.
     #[arg(long, hide = true)]
@@ -72,11 +75,20 @@ pub async fn run(args: Args) -> Result<()> {
     let template = template_roots(&workspace, &ctx.env.name);
     let every: Vec<PathBuf> = code.iter().chain(&template).cloned().collect();
     let mut snapshot = Snapshot::take(&every);
+    // The function's lines in this terminal, as `cargo xtask logs --follow` shows them.
+    let _logs = if args.no_logs {
+        None
+    } else {
+        Some(follow_logs(&ctx.target)?)
+    };
     eprintln!(
-        "xtask: watching function/, infra/ and environments/{}.yaml; Ctrl-C stops \
-         (logs: `cargo xtask logs {} --follow` in another terminal)",
+        "xtask: watching function/, infra/ and environments/{}.yaml; Ctrl-C stops{}",
         ctx.env.name,
-        ctx.target.flags()
+        if args.no_logs {
+            ""
+        } else {
+            " (the function's log lines follow here)"
+        }
     );
     loop {
         tokio::select! {
@@ -109,6 +121,18 @@ async fn roll_out(ctx: &Context) -> Result<()> {
     let template = tickets_infra::ticket_stack(&ctx.env).to_json_compact();
     rollout::rollout(ctx, &template, artifact, &Safety::default()).await?;
     hot_swap::reconcile(ctx).await
+}
+
+/// `logs --follow` for `target`, run by this binary; stopped when dropped.
+fn follow_logs(target: &Target) -> Result<tokio::process::Child> {
+    tokio::process::Command::new(std::env::current_exe()?)
+        .arg("logs")
+        .args(target.flags().split(' '))
+        .arg("--follow")
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting `logs --follow`")
 }
 
 /// `cargo xtask deploy --profile dev` of the workspace as it is now: this process holds the

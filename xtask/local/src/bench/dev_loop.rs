@@ -414,6 +414,7 @@ async fn swap_saves(
     command
         .arg("dev")
         .args(target)
+        .arg("--no-logs")
         .arg("--workspace")
         .arg(&copy.root)
         .env("CARGO_TARGET_DIR", &copy.target)
