@@ -183,12 +183,13 @@ impl Live {
                 steps.join(", ")
             );
         }
-        let enrichment_rebuilt =
-            change.code && build(&self.workspace, TICKET_EVENTS, self.arch).await?;
+        // The API serves the new template now: later steps start from it, even if one fails.
         if let Some(template) = template {
             warn_on_table_change(&self.template, &template)?;
             self.template = template;
         }
+        let enrichment_rebuilt =
+            change.code && build(&self.workspace, TICKET_EVENTS, self.arch).await?;
         if change.template.is_some() || enrichment_rebuilt {
             self.restart_event_path().await?;
         }
