@@ -51,6 +51,7 @@ pub async fn run(args: Args) -> Result<()> {
                 &BTreeMap::new(),
                 &[("project", xtask_core::stack_name::PROJECT)],
                 false,
+                None,
             )
             .await?;
             let hint = format!("cargo xtask bootstrap {}", args.target.flags());

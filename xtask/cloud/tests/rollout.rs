@@ -190,6 +190,10 @@ fn skip_canary_shifts_at_once_and_sets_alarms_aside_for_one_deploy() {
     );
     let sent = proxy.requests("CreateChangeSet");
     let watched = sent.last().unwrap();
+    assert!(
+        !watched.keys().any(|k| k.starts_with("DeploymentConfig")),
+        "staging, even a personal staging stack, waits for its resources: {watched:?}"
+    );
     assert_eq!(
         watched
             .get("RollbackConfiguration.RollbackTriggers.member.1.Type")
@@ -320,4 +324,44 @@ fn an_update_reports_its_own_traffic_shift_and_no_earlier_one() {
         updated.text()
     );
     assert!(!updated.stderr.contains("warning"), "{}", updated.text());
+}
+
+#[test]
+fn personal_dev_stacks_deploy_in_express_mode_with_rollback_on() {
+    let proxy = proxy::Proxy::start(proxy::Config::default());
+    let owner = owner();
+    let _cleanup = Cleanup::new(&proxy.endpoint, &[("dev", &owner)]);
+    let deploy = |config: Option<&ConfigRoot>| {
+        let args = ["deploy", "--env", "dev", "--owner", &owner];
+        let mut run = Xtask::new(&proxy.endpoint, &args);
+        if let Some(config) = config {
+            run = run.config(config);
+        }
+        run.run().ok()
+    };
+    let express = |request: &proxy::query::Params| {
+        (
+            request.get("DeploymentConfig.Mode").cloned(),
+            request.get("DeploymentConfig.DisableRollback").cloned(),
+        )
+    };
+    let created = deploy(None);
+    assert!(
+        created.stderr.contains("Express mode"),
+        "{}",
+        created.text()
+    );
+    let create = proxy.requests("CreateStack");
+    assert_eq!(
+        express(create.last().expect("the creation")),
+        (Some("EXPRESS".into()), Some("false".into()))
+    );
+    let config = ConfigRoot::new();
+    config.edit("dev", "memory_mb: 256", "memory_mb: 320");
+    deploy(Some(&config));
+    let update = proxy.requests("CreateChangeSet");
+    assert_eq!(
+        express(update.last().expect("the update's change set")),
+        (Some("EXPRESS".into()), Some("false".into()))
+    );
 }

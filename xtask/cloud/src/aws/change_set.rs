@@ -110,6 +110,7 @@ impl Cfn {
             .set_capabilities(Some(CAPABILITIES.to_vec()))
             .set_rollback_configuration(watch.rollback.clone())
             .set_tags(watch.tags.clone())
+            .set_deployment_config(watch.deployment.clone())
             .description("cargo xtask deploy")
             .send()
             .await

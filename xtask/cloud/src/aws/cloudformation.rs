@@ -7,7 +7,7 @@ use super::template_source::{TemplateSource, TemplateStash};
 use anyhow::{Context, Result};
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::types::{
-    Capability, Parameter, StackEvent, StackResource, Tag, TemplateStage,
+    Capability, DeploymentConfig, Parameter, StackEvent, StackResource, Tag, TemplateStage,
 };
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
@@ -203,8 +203,8 @@ impl Cfn {
             .with_context(|| format!("the deployed template of {stack} is neither JSON nor YAML"))
     }
 
-    /// Creates the stack (its first deployment); returns its id. [`AlreadyExists`] when
-    /// another run created it first.
+    /// Creates the stack (its first deployment), in `deployment`'s mode; returns its id.
+    /// [`AlreadyExists`] when another run created it first.
     pub async fn create(
         &self,
         stack: &str,
@@ -212,6 +212,7 @@ impl Cfn {
         values: &BTreeMap<String, String>,
         tags: &[(&str, &str)],
         termination_protection: bool,
+        deployment: Option<DeploymentConfig>,
     ) -> Result<String> {
         let (body, url) = self.template_source(stack, template).await?.into_parts();
         let created = self
@@ -228,6 +229,7 @@ impl Cfn {
                     .collect(),
             ))
             .enable_termination_protection(termination_protection)
+            .set_deployment_config(deployment)
             .send()
             .await;
         match created {

@@ -1,6 +1,7 @@
 //! The control plane, as the commands that deploy and inspect stacks share it: which stack
 //! ([`target`], with `xtask_core::stack_name`), the SDK and its errors ([`sdk`]),
-//! CloudFormation's calls ([`cloudformation`], [`change_set`], [`template_source`]), events ([`stack_events`]) and
+//! CloudFormation's calls ([`cloudformation`], [`change_set`], [`template_source`], in
+//! [`express`] mode for personal stacks), events ([`stack_events`]) and
 //! how long to wait for them ([`deadline`]), the diff shown before a change ([`stack_diff`]),
 //! the rollout itself ([`rollout`]) with what it checks first ([`preflight`], [`leftovers`],
 //! which `import` adopts ([`adoption`]), [`drift`], [`table_indexes`], [`lambda_account`]),
@@ -20,6 +21,7 @@ pub mod cognito;
 pub mod confirmation;
 pub mod deadline;
 pub mod drift;
+pub mod express;
 pub mod failures;
 pub mod generations;
 pub mod hot_swap;

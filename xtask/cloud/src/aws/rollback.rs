@@ -9,7 +9,9 @@
 
 use super::cloudformation::StackState;
 use super::target::Context;
-use aws_sdk_cloudformation::types::{RollbackConfiguration, RollbackTrigger, Tag};
+use aws_sdk_cloudformation::types::{
+    DeploymentConfig, RollbackConfiguration, RollbackTrigger, Tag,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use tickets_infra::stack::output::ROLLBACK_TRIGGER_ARN;
@@ -27,6 +29,8 @@ pub struct UpdateWatch {
     pub rollback: Option<RollbackConfiguration>,
     /// The stack's tags after the update, when they change (`None`: left as they are).
     pub tags: Option<Vec<Tag>>,
+    /// Express mode, for personal stacks ([`super::express`]).
+    pub deployment: Option<DeploymentConfig>,
 }
 
 /// Whether the template shifts traffic gradually (it has the parameter to skip it).
@@ -68,6 +72,7 @@ pub fn update_watch(ctx: &Context, deployed: &StackState, skip_canary: bool) -> 
                     .map(|(key, value)| Tag::builder().key(key).value(value).build())
                     .collect(),
             ),
+            deployment: super::express::deployment_config(ctx),
         };
     }
     let rollback = deployed.outputs.get(ROLLBACK_TRIGGER_ARN).map(|arn| {
@@ -84,6 +89,7 @@ pub fn update_watch(ctx: &Context, deployed: &StackState, skip_canary: bool) -> 
     UpdateWatch {
         rollback,
         tags: None,
+        deployment: super::express::deployment_config(ctx),
     }
 }
 

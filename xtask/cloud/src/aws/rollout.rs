@@ -298,9 +298,20 @@ async fn create(
     leftovers::refuse_creation_over(ctx, &serde_json::from_str(&first)?).await?;
     let mut watch = StackEvents::start(cfn, stack).await?;
     eprintln!("xtask: creating stack {stack}");
+    let deployment = super::express::deployment_config(ctx);
+    if deployment.is_some() {
+        eprintln!("{}", super::express::NOTICE);
+    }
     // Production stacks are protected from deletion; `destroy --force` lifts it.
     let created = cfn
-        .create(stack, &first, parameters, &tags, ctx.env.is_production())
+        .create(
+            stack,
+            &first,
+            parameters,
+            &tags,
+            ctx.env.is_production(),
+            deployment,
+        )
         .await;
     let (id, settled) = match created {
         Ok(id) => (id, watch.until_settled(&ctx.watch_hint()).await?),
@@ -382,6 +393,9 @@ async fn update(
         == Some(rollback::ALL_AT_ONCE)
         && safety.skip_canary;
     let watch = rollback::update_watch(ctx, deployed, skip_canary);
+    if watch.deployment.is_some() {
+        eprintln!("{}", super::express::NOTICE);
+    }
     apply_stack_policy(ctx, cfn).await?;
     let ChangeSet::Ready { name, changes } =
         cfn.change_set(stack, template, parameters, &watch).await?
