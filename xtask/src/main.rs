@@ -186,17 +186,8 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let package = package_for(route, &args);
-    let mut run = cargo::cargo();
-    run.args([
-        "run",
-        "--quiet",
-        "--package",
-        package,
-        "--bin",
-        package,
-        "--",
-    ])
-    .args(&args);
+    let mut run = cargo::run_tool(std::path::Path::new("."), package);
+    run.args(&args);
     exec(run)
 }
 

@@ -18,7 +18,7 @@ use xtask_core::lambda::artifact;
 use xtask_core::lambda::profile::Profile;
 use xtask_core::lambda::zip_archive::write_zip;
 use xtask_core::outcome::refused;
-use xtask_core::tools::cargo::cargo;
+use xtask_core::tools::cargo::run_tool;
 use xtask_core::tools::digest::sha256_hex;
 use xtask_core::tools::source_watch::{self, Snapshot};
 use xtask_core::tools::workspace::root;
@@ -138,18 +138,8 @@ fn follow_logs(target: &Target) -> Result<tokio::process::Child> {
 /// `cargo xtask deploy --profile dev` of the workspace as it is now: this process holds the
 /// infra code and environment it started with, so a rebuilt `deploy` renders the template.
 async fn redeploy(workspace: &Path, target: &Target) -> Result<()> {
-    let status = tokio::process::Command::from(cargo())
-        .current_dir(workspace)
-        .args([
-            "run",
-            "--quiet",
-            "--package",
-            "xtask-cloud",
-            "--bin",
-            "xtask-cloud",
-            "--",
-            "deploy",
-        ])
+    let status = tokio::process::Command::from(run_tool(workspace, "xtask-cloud"))
+        .arg("deploy")
         .args(target.flags().split(' '))
         .args(["--profile", "dev", "--yes"])
         .kill_on_drop(true)

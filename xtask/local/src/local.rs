@@ -373,19 +373,7 @@ fn native_arch() -> Arch {
 /// anything changed (no zips: `local` does not need them). The dev profile, not release:
 /// after a one-line change it links in seconds where release's fat LTO takes a minute.
 fn build_functions(workspace: &Path, arch: Arch) -> Result<Binaries> {
-    let build = |function| -> Result<PathBuf> {
-        let (mut command, binary) =
-            artifact::compile_command(workspace, function, arch, Profile::Dev)?;
-        let status = command.status().context("running cargo")?;
-        if !status.success() {
-            anyhow::bail!(
-                "cargo build of {} failed (the compiler's errors are above): fix them and start again",
-                function.name
-            );
-        }
-        artifact::check_built(&binary, arch)?;
-        Ok(binary)
-    };
+    let build = |function| artifact::compile_function_in(workspace, function, arch, Profile::Dev);
     Ok(Binaries {
         api: build(TICKETS_API)?,
         enrichment: build(TICKET_EVENTS)?,

@@ -107,20 +107,9 @@ pub fn build_function_as(function: Function, arch: Arch, profile: Profile) -> Re
     })
 }
 
-/// Builds the API's release `bootstrap` for `arch` (a no-op when nothing changed) and
-/// checks it; returns its path.
-pub fn compile(arch: Arch) -> Result<PathBuf> {
-    compile_function(TICKETS_API, arch)
-}
-
-/// Builds `function`'s release binary for `arch` (a no-op when nothing changed) and checks
-/// it; returns its path. One cargo run per function: built together, the packages would
-/// share features (the enrichment would get the API's DynamoDB SDK features).
-pub fn compile_function(function: Function, arch: Arch) -> Result<PathBuf> {
-    compile_function_as(function, arch, Profile::Release)
-}
-
-/// Builds `function`'s binary with `profile` for `arch` and checks it; returns its path.
+/// Builds `function`'s binary with `profile` for `arch` (a no-op when nothing changed) and
+/// checks it; returns its path. One cargo run per function: built together, the packages
+/// would share features (the enrichment would get the API's DynamoDB SDK features).
 pub fn compile_function_as(function: Function, arch: Arch, profile: Profile) -> Result<PathBuf> {
     compile_function_in(&root(), function, arch, profile)
 }
@@ -136,7 +125,7 @@ pub fn compile_function_in(
     let status = build.status().context("running cargo")?;
     if !status.success() {
         bail!(
-            "cargo build of {} failed (see above); nothing was deployed",
+            "cargo build of {} failed (the compiler's errors are above)",
             function.binary
         );
     }

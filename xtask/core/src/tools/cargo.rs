@@ -1,5 +1,6 @@
 //! Running cargo from xtask.
 
+use std::path::Path;
 use std::process::Command;
 
 /// A `cargo` command without the variables `cargo run` set for xtask itself (`CARGO_PKG_NAME`,
@@ -24,5 +25,22 @@ pub fn cargo() -> Command {
             command.env_remove(name.as_ref());
         }
     }
+    command
+}
+
+/// `cargo run` of one of the workspace's tools (`xtask-core`, `xtask-cloud`, ...) in the
+/// workspace at `root`, its arguments to follow: how one tool runs another as the sources
+/// are now (a running tool holds the infra code it was built with).
+pub fn run_tool(root: &Path, package: &str) -> Command {
+    let mut command = cargo();
+    command.current_dir(root).args([
+        "run",
+        "--quiet",
+        "--package",
+        package,
+        "--bin",
+        package,
+        "--",
+    ]);
     command
 }

@@ -21,7 +21,7 @@ use tokio::sync::watch;
 use xtask_core::lambda::arch::Arch;
 use xtask_core::lambda::artifact;
 use xtask_core::lambda::profile::Profile;
-use xtask_core::tools::cargo::cargo;
+use xtask_core::tools::cargo::run_tool;
 use xtask_core::tools::source_watch::{self, Snapshot};
 
 /// The functions' binaries serving now.
@@ -265,22 +265,8 @@ fn modified(path: &Path) -> Option<SystemTime> {
 /// run, since this process holds the infra code it was built with.
 async fn synthesize_rebuilt(workspace: &Path) -> Result<LocalTemplate> {
     eprintln!("xtask: infra or the manifest changed: rebuilding synth");
-    let output = tokio::process::Command::from(cargo())
-        .current_dir(workspace)
-        .args([
-            "run",
-            "--quiet",
-            "--package",
-            "xtask-core",
-            "--bin",
-            "xtask-core",
-            "--",
-            "synth",
-            "--env",
-            ENV,
-            "--format",
-            "json",
-        ])
+    let output = tokio::process::Command::from(run_tool(workspace, "xtask-core"))
+        .args(["synth", "--env", ENV, "--format", "json"])
         .stderr(std::process::Stdio::inherit())
         .kill_on_drop(true)
         .output()
