@@ -2,10 +2,10 @@
 //! `.tickets/migrate/` beside the checkpoint) and its reading for a person.
 
 use super::checkpoint::{Conflict, Counts, ItemReport, Segment};
-use super::progress::thousands;
 use super::verify::Verification;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use xtask_core::figures::thousands;
 
 /// Items listed on the terminal before "and N more"; the file has them all.
 const SHOWN: usize = 60;

@@ -8,6 +8,7 @@ use super::migration::Migration;
 use super::tooling::{DeployTime, SynthTimes};
 use serde::Serialize;
 use std::fmt::Write as _;
+use xtask_core::figures::thousands;
 
 /// The Node.js 20 original, measured on the same machines the same way: its handler
 /// (AWS SDK v3 document client, Zod, esbuild bundle) under a Runtime API emulator against
@@ -492,19 +493,6 @@ impl Report {
 /// The peak over the cold starts and the warm instance, KiB.
 fn peak_rss_kib(cold: &ColdStarts, warm: &Warm) -> f64 {
     cold.rss_after_first_kib.max.max(warm.peak_rss_kib as f64)
-}
-
-/// `12 345`
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Milliseconds with two decimals (three below 0.1).
